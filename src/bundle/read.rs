@@ -1,0 +1,1 @@
+//! Readers for CSV, JSON and NDJSON files, each optionally gzip-compressed.

@@ -1,0 +1,1 @@
+//! `vigil gen`: deterministic synthetic bundles for the demo, tests and benchmarks.

@@ -1,0 +1,7 @@
+//! vigil: audits record bundles of remote contrast supervision against versioned policy packs.
+//!
+//! Data flows one way: [`bundle`] reads and types an export, [`policy`] loads the packs,
+//! [`eval`] judges the records (pure, no I/O), [`report`] writes what it found.
+
+pub mod bundle;
+pub mod generate;
