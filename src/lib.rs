@@ -4,4 +4,6 @@
 //! [`eval`] judges the records (pure, no I/O), [`report`] writes what it found.
 
 pub mod bundle;
+pub mod eval;
 pub mod generate;
+pub mod suggest;

@@ -1,7 +1,302 @@
 //! Record bundles: manifest, discovery, readers, typing and time zones (bundle-v1.md).
+//!
+//! [`Bundle::load`] does all the work up to typed, zoned records and nothing after: it is what
+//! `vigil inspect` runs, and what every audit starts with.
 
+pub mod discover;
+pub mod manifest;
 pub mod read;
 pub mod schema;
 pub mod time;
 pub mod typing;
 pub mod value;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::bundle::discover::{FoundFile, discover};
+use crate::bundle::manifest::Manifest;
+use crate::bundle::read::{Format, ReadProblem, read_bytes};
+use crate::bundle::schema::{Dataset, col};
+use crate::bundle::typing::type_value;
+use crate::bundle::value::{RawRecord, Value};
+
+/// What makes a whole run impossible (exit 2). Bad records are never errors: they are findings.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("bundle folder `{0}` does not exist")]
+    NotFound(PathBuf),
+    #[error("`{0}` is not a folder: a bundle is a folder holding `bundle.toml` and data files")]
+    NotAFolder(PathBuf),
+    #[error("`{path}`: {message}")]
+    Manifest { path: PathBuf, message: String },
+    #[error("`{path}`: required dataset `{dataset}` is missing (no `{dataset}.csv`, `.json`, `.ndjson` or `{dataset}/` folder)")]
+    MissingDataset { path: PathBuf, dataset: Dataset },
+    #[error("cannot walk `{path}`: {message}")]
+    Walk { path: PathBuf, message: String },
+}
+
+/// One record: where it was read and its typed values, one per field of its dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Index into [`Bundle::files`].
+    pub file: u32,
+    /// 1-based physical line where the record starts.
+    pub line: u32,
+    pub values: Box<[Value]>,
+}
+
+impl Record {
+    pub fn get(&self, field: usize) -> &Value {
+        self.values.get(field).unwrap_or(&Value::Missing)
+    }
+
+    pub fn str(&self, field: usize) -> Option<&str> {
+        self.get(field).as_str()
+    }
+}
+
+/// A data file of the bundle, in walk order.
+#[derive(Debug, Clone)]
+pub struct BundleFile {
+    pub path: String,
+    pub dataset: Dataset,
+    pub format: Format,
+    pub gzip: bool,
+    pub bytes: u64,
+    pub sha256: String,
+    pub records: usize,
+    /// Unreadable records and damage (DQ-007).
+    pub problems: Vec<ReadProblem>,
+}
+
+#[derive(Debug)]
+pub struct Bundle {
+    pub root: PathBuf,
+    pub manifest: Manifest,
+    pub files: Vec<BundleFile>,
+    /// Files that belong to no dataset, relative paths in walk order.
+    pub ignored: Vec<String>,
+    /// Optional datasets with no file at all.
+    pub absent: Vec<Dataset>,
+    /// Records per dataset (index [`Dataset::index`]), in walk order.
+    pub tables: Vec<Vec<Record>>,
+}
+
+/// Lowercase hex of a SHA-256 digest.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+impl Bundle {
+    pub fn load(root: &Path) -> Result<Bundle, BundleError> {
+        if !root.exists() {
+            return Err(BundleError::NotFound(root.to_path_buf()));
+        }
+        if !root.is_dir() {
+            return Err(BundleError::NotAFolder(root.to_path_buf()));
+        }
+        let manifest_path = root.join("bundle.toml");
+        if !manifest_path.is_file() {
+            return Err(BundleError::Manifest {
+                path: manifest_path,
+                message: "missing: every bundle needs a `bundle.toml` manifest".into(),
+            });
+        }
+        let manifest = Manifest::load(&manifest_path)?;
+        let discovery = discover(root)?;
+        for dataset in Dataset::ALL.into_iter().filter(|d| d.required()) {
+            if !discovery.files.iter().any(|f| f.dataset == dataset) {
+                return Err(BundleError::MissingDataset {
+                    path: root.to_path_buf(),
+                    dataset,
+                });
+            }
+        }
+        let absent = Dataset::ALL
+            .into_iter()
+            .filter(|d| !discovery.files.iter().any(|f| f.dataset == *d))
+            .collect();
+        let raw: Vec<(BundleFile, Vec<RawRecord>)> = discovery
+            .files
+            .par_iter()
+            .map(|found| read_one(root, found))
+            .collect();
+        let mut files = Vec::with_capacity(raw.len());
+        let mut raw_tables: Vec<Vec<(u32, RawRecord)>> = vec![Vec::new(); Dataset::ALL.len()];
+        for (index, (file, records)) in raw.into_iter().enumerate() {
+            let file_index = u32::try_from(index).unwrap_or(u32::MAX);
+            raw_tables[file.dataset.index()].extend(records.into_iter().map(|r| (file_index, r)));
+            files.push(file);
+        }
+        let mut bundle = Bundle {
+            root: root.to_path_buf(),
+            manifest,
+            files,
+            ignored: discovery.ignored,
+            absent,
+            tables: vec![Vec::new(); Dataset::ALL.len()],
+        };
+        // Typed in schema order: a dataset's zones depend on the datasets before it.
+        for dataset in Dataset::ALL {
+            let raw = std::mem::take(&mut raw_tables[dataset.index()]);
+            let zones = ZoneLookup::new(&bundle);
+            let typed: Vec<Record> = raw
+                .into_par_iter()
+                .map(|(file, r)| type_record(dataset, file, r, &zones))
+                .collect();
+            bundle.tables[dataset.index()] = typed;
+        }
+        Ok(bundle)
+    }
+
+    pub fn table(&self, dataset: Dataset) -> &[Record] {
+        self.tables.get(dataset.index()).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn file_path(&self, file: u32) -> &str {
+        self.files
+            .get(file as usize)
+            .map(|f| f.path.as_str())
+            .unwrap_or("?")
+    }
+
+    /// Every record read, all datasets.
+    pub fn record_count(&self) -> usize {
+        self.tables.iter().map(Vec::len).sum()
+    }
+}
+
+fn read_one(root: &Path, found: &FoundFile) -> (BundleFile, Vec<RawRecord>) {
+    let mut file = BundleFile {
+        path: found.path.clone(),
+        dataset: found.dataset,
+        format: found.format,
+        gzip: found.gzip,
+        bytes: 0,
+        sha256: String::new(),
+        records: 0,
+        problems: Vec::new(),
+    };
+    let bytes = match std::fs::read(root.join(&found.path)) {
+        Ok(b) => b,
+        Err(e) => {
+            file.problems.push(ReadProblem {
+                line: 1,
+                message: format!("cannot read the file: {e}"),
+            });
+            return (file, Vec::new());
+        }
+    };
+    file.bytes = bytes.len() as u64;
+    file.sha256 = sha256_hex(&bytes);
+    let read = read_bytes(&bytes, found.format, found.gzip, found.dataset.fields());
+    file.records = read.records.len();
+    file.problems = read.problems;
+    (file, read.records)
+}
+
+/// The zone a record's naive local times are read in (bundle-v1.md "Reading rules").
+pub struct ZoneLookup<'a> {
+    default: Tz,
+    facilities: HashMap<&'a str, Tz>,
+    exam_facility: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> ZoneLookup<'a> {
+    /// Built from the datasets typed so far (facilities, then exams).
+    pub fn new(bundle: &'a Bundle) -> ZoneLookup<'a> {
+        let default = bundle.manifest.timezone;
+        let mut facilities = HashMap::new();
+        for r in bundle.table(Dataset::Facilities) {
+            if let Some(id) = r.str(col::facility::ID) {
+                let zone = r
+                    .str(col::facility::TIMEZONE)
+                    .and_then(time::parse_zone)
+                    .unwrap_or(default);
+                facilities.entry(id).or_insert(zone);
+            }
+        }
+        let mut exam_facility = HashMap::new();
+        for r in bundle.table(Dataset::Exams) {
+            if let (Some(id), Some(fac)) = (r.str(col::exam::ID), r.str(col::exam::FACILITY_ID)) {
+                exam_facility.entry(id).or_insert(fac);
+            }
+        }
+        ZoneLookup {
+            default,
+            facilities,
+            exam_facility,
+        }
+    }
+
+    pub fn facility(&self, facility_id: Option<&str>) -> Tz {
+        facility_id
+            .and_then(|id| self.facilities.get(id))
+            .copied()
+            .unwrap_or(self.default)
+    }
+
+    pub fn exam(&self, exam_id: Option<&str>) -> Tz {
+        self.facility(exam_id.and_then(|id| self.exam_facility.get(id)).copied())
+    }
+
+    /// The zone for a record of `dataset` whose raw facility/exam reference is `reference`.
+    fn for_record(&self, dataset: Dataset, values: &[Value]) -> Tz {
+        let text = |i: usize| values.get(i).and_then(Value::as_str);
+        match dataset {
+            Dataset::Exams => self.facility(text(col::exam::FACILITY_ID)),
+            Dataset::Sessions => self.facility(text(col::session::FACILITY_ID)),
+            Dataset::Coverage => self.facility(text(col::coverage::FACILITY_ID)),
+            Dataset::Reactions => self.exam(text(col::reaction::EXAM_ID)),
+            Dataset::Facilities | Dataset::Practitioners | Dataset::ProcedureCodes => self.default,
+        }
+    }
+}
+
+fn type_record(dataset: Dataset, file: u32, raw: RawRecord, zones: &ZoneLookup<'_>) -> Record {
+    let fields = dataset.fields();
+    let mut values: Vec<Value> = fields
+        .iter()
+        .zip(raw.cells.iter().map(Some).chain(std::iter::repeat(None)))
+        .map(|(field, cell)| match cell.and_then(Option::as_ref) {
+            None => Value::Missing,
+            Some(raw) => type_value(raw, field.ty),
+        })
+        .collect();
+    if dataset == Dataset::Facilities {
+        // An unknown zone is DQ-001 on the field; the bundle zone is used instead.
+        if let Some(name) = values[col::facility::TIMEZONE].as_str()
+            && time::parse_zone(name).is_none()
+        {
+            values[col::facility::TIMEZONE] = Value::Invalid(name.into());
+        }
+    }
+    if values.iter().any(|v| matches!(v, Value::Local(_))) {
+        let zone = zones.for_record(dataset, &values);
+        for v in &mut values {
+            if let Value::Local(t) = v {
+                *v = time::resolve_local(*t, zone);
+            }
+        }
+    }
+    Record {
+        file,
+        line: raw.line,
+        values: values.into_boxed_slice(),
+    }
+}

@@ -1,0 +1,108 @@
+//! What an evaluation produces: findings, rule summaries and metrics (outputs-v1.md).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+/// Severities, most severe first (the derived order sorts critical before info).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+            Severity::Info => "info",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|v| v.name() == s)
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Subject {
+    pub dataset: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub file: String,
+    pub line: u32,
+}
+
+/// One finding, as findings.json writes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub id: String,
+    pub rule: String,
+    pub policy: String,
+    pub policy_version: String,
+    pub severity: Severity,
+    pub status: String,
+    pub subject: Subject,
+    pub location: Location,
+    pub message: String,
+    pub evidence: serde_json::Map<String, serde_json::Value>,
+    pub citation: String,
+    pub remediation: String,
+    pub waiver: Option<serde_json::Value>,
+    /// Position of the file in walk order, for sorting (not written).
+    #[serde(skip)]
+    pub file_order: u32,
+}
+
+/// Per-rule counts (outputs-v1.md `summary.rules[]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RuleSummary {
+    pub rule: String,
+    pub policy: String,
+    pub title: String,
+    pub severity: Severity,
+    pub evaluated: u64,
+    pub failed: u64,
+    pub not_applicable: u64,
+    pub reasons: BTreeMap<String, u64>,
+}
+
+impl Default for Severity {
+    fn default() -> Self {
+        Severity::Info
+    }
+}
+
+/// One metric value for one group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metric {
+    pub id: String,
+    pub group: BTreeMap<String, String>,
+    pub value: f64,
+    pub numerator: Option<f64>,
+    pub denominator: Option<f64>,
+}
