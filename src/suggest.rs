@@ -1,7 +1,10 @@
 //! "Did you mean" suggestions for unknown names in policies, manifests and arguments.
 
 /// The known name closest to `unknown`, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    unknown: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let mut best: Option<(&str, f64)> = None;
     for candidate in known {
         let score = strsim::jaro_winkler(unknown, candidate);

@@ -56,10 +56,17 @@ pub fn discover(root: &Path) -> Result<Discovery, BundleError> {
     let walk = WalkDir::new(root)
         .min_depth(1)
         .follow_links(true)
-        .sort_by(|a, b| a.file_name().as_encoded_bytes().cmp(b.file_name().as_encoded_bytes()));
+        .sort_by(|a, b| {
+            a.file_name()
+                .as_encoded_bytes()
+                .cmp(b.file_name().as_encoded_bytes())
+        });
     for entry in walk {
         let entry = entry.map_err(|e| BundleError::Walk {
-            path: e.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf()),
+            path: e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf()),
             message: e.to_string(),
         })?;
         if entry.file_type().is_dir() {
@@ -98,10 +105,16 @@ mod tests {
 
     #[test]
     fn names_and_folders_decide_the_dataset() {
-        assert_eq!(classify_name("exams.csv.gz"), Some(("exams", Format::Csv, true)));
+        assert_eq!(
+            classify_name("exams.csv.gz"),
+            Some(("exams", Format::Csv, true))
+        );
         assert_eq!(classify_name("a.jsonl"), Some(("a", Format::Ndjson, false)));
         assert_eq!(classify_name("notes.txt"), None);
-        assert_eq!(dataset_of(&["exams", "late", "2026-04.csv"], "2026-04"), Some(Dataset::Exams));
+        assert_eq!(
+            dataset_of(&["exams", "late", "2026-04.csv"], "2026-04"),
+            Some(Dataset::Exams)
+        );
         assert_eq!(
             dataset_of(&["reference", "procedure_codes.csv"], "procedure_codes"),
             Some(Dataset::ProcedureCodes)
@@ -114,7 +127,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         std::fs::create_dir_all(root.join("exams")).unwrap();
-        for f in ["bundle.toml", "exams.csv", "exams/b.csv", "exams/a.ndjson.gz", "exams/notes.txt", "zz.csv"] {
+        for f in [
+            "bundle.toml",
+            "exams.csv",
+            "exams/b.csv",
+            "exams/a.ndjson.gz",
+            "exams/notes.txt",
+            "zz.csv",
+        ] {
             std::fs::write(root.join(f), "").unwrap();
         }
         let d = discover(root).unwrap();

@@ -100,7 +100,11 @@ impl Manifest {
             let parsed = match value {
                 toml::Value::Datetime(dt) if dt.time.is_none() && dt.offset.is_none() => {
                     dt.date.and_then(|d| {
-                        NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                        NaiveDate::from_ymd_opt(
+                            i32::from(d.year),
+                            u32::from(d.month),
+                            u32::from(d.day),
+                        )
                     })
                 }
                 toml::Value::String(s) => crate::bundle::time::parse_date(s),
@@ -135,10 +139,12 @@ impl Manifest {
                 "unknown time zone `{timezone_name}` in `bundle.timezone` (use an IANA name such as `America/Chicago`)"
             ))
         })?;
-        let optional = |key: &str| bundle.get(key).map(|v| match v {
-            toml::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
+        let optional = |key: &str| {
+            bundle.get(key).map(|v| match v {
+                toml::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+        };
         Ok(Manifest {
             id,
             organization,
@@ -178,7 +184,10 @@ colour = "blue"
         let m = parse(GOOD).unwrap();
         assert_eq!(m.id, "lakeside");
         assert_eq!(m.timezone, chrono_tz::America::Chicago);
-        assert_eq!(m.warnings, vec!["unknown key `bundle.colour` ignored".to_string()]);
+        assert_eq!(
+            m.warnings,
+            vec!["unknown key `bundle.colour` ignored".to_string()]
+        );
     }
 
     #[test]

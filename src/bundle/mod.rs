@@ -34,7 +34,9 @@ pub enum BundleError {
     NotAFolder(PathBuf),
     #[error("`{path}`: {message}")]
     Manifest { path: PathBuf, message: String },
-    #[error("`{path}`: required dataset `{dataset}` is missing (no `{dataset}.csv`, `.json`, `.ndjson` or `{dataset}/` folder)")]
+    #[error(
+        "`{path}`: required dataset `{dataset}` is missing (no `{dataset}.csv`, `.json`, `.ndjson` or `{dataset}/` folder)"
+    )]
     MissingDataset { path: PathBuf, dataset: Dataset },
     #[error("cannot walk `{path}`: {message}")]
     Walk { path: PathBuf, message: String },
@@ -165,7 +167,10 @@ impl Bundle {
     }
 
     pub fn table(&self, dataset: Dataset) -> &[Record] {
-        self.tables.get(dataset.index()).map(Vec::as_slice).unwrap_or(&[])
+        self.tables
+            .get(dataset.index())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     pub fn file_path(&self, file: u32) -> &str {

@@ -371,7 +371,11 @@ mod tests {
                 col::facility::VIRTUAL_GO_LIVE,
                 "virtual_go_live",
             ),
-            (Dataset::Practitioners, col::practitioner::ID, "practitioner_id"),
+            (
+                Dataset::Practitioners,
+                col::practitioner::ID,
+                "practitioner_id",
+            ),
             (Dataset::Practitioners, col::practitioner::NAME, "name"),
             (Dataset::Practitioners, col::practitioner::ROLE, "role"),
             (
@@ -394,14 +398,22 @@ mod tests {
             (Dataset::Exams, col::exam::CONTRAST, "contrast"),
             (Dataset::Exams, col::exam::CONTRAST_CLASS, "contrast_class"),
             (Dataset::Exams, col::exam::CONTRAST_AT, "contrast_at"),
-            (Dataset::Exams, col::exam::SUPERVISION_MODE, "supervision_mode"),
+            (
+                Dataset::Exams,
+                col::exam::SUPERVISION_MODE,
+                "supervision_mode",
+            ),
             (Dataset::Exams, col::exam::SUPERVISOR_ID, "supervisor_id"),
             (
                 Dataset::Exams,
                 col::exam::ONSITE_PRACTITIONER_ID,
                 "onsite_practitioner_id",
             ),
-            (Dataset::Exams, col::exam::TECHNOLOGIST_ID, "technologist_id"),
+            (
+                Dataset::Exams,
+                col::exam::TECHNOLOGIST_ID,
+                "technologist_id",
+            ),
             (Dataset::Exams, col::exam::SESSION_ID, "session_id"),
             (Dataset::Exams, col::exam::CANCEL_REASON, "cancel_reason"),
             (Dataset::Sessions, col::session::ID, "session_id"),
@@ -412,13 +424,25 @@ mod tests {
                 col::session::TECHNOLOGIST_ID,
                 "technologist_id",
             ),
-            (Dataset::Sessions, col::session::SUPERVISOR_ID, "supervisor_id"),
-            (Dataset::Sessions, col::session::REQUESTED_AT, "requested_at"),
+            (
+                Dataset::Sessions,
+                col::session::SUPERVISOR_ID,
+                "supervisor_id",
+            ),
+            (
+                Dataset::Sessions,
+                col::session::REQUESTED_AT,
+                "requested_at",
+            ),
             (Dataset::Sessions, col::session::JOINED_AT, "joined_at"),
             (Dataset::Sessions, col::session::ENDED_AT, "ended_at"),
             (Dataset::Sessions, col::session::AUDIO, "audio"),
             (Dataset::Sessions, col::session::VIDEO, "video"),
-            (Dataset::Coverage, col::coverage::SUPERVISOR_ID, "supervisor_id"),
+            (
+                Dataset::Coverage,
+                col::coverage::SUPERVISOR_ID,
+                "supervisor_id",
+            ),
             (Dataset::Coverage, col::coverage::FACILITY_ID, "facility_id"),
             (Dataset::Coverage, col::coverage::START, "start"),
             (Dataset::Coverage, col::coverage::END, "end"),
@@ -426,8 +450,16 @@ mod tests {
             (Dataset::Reactions, col::reaction::ID, "reaction_id"),
             (Dataset::Reactions, col::reaction::EXAM_ID, "exam_id"),
             (Dataset::Reactions, col::reaction::ONSET_AT, "onset_at"),
-            (Dataset::Reactions, col::reaction::RESPONDER_ID, "responder_id"),
-            (Dataset::Reactions, col::reaction::DOCUMENTED_BY, "documented_by"),
+            (
+                Dataset::Reactions,
+                col::reaction::RESPONDER_ID,
+                "responder_id",
+            ),
+            (
+                Dataset::Reactions,
+                col::reaction::DOCUMENTED_BY,
+                "documented_by",
+            ),
             (Dataset::ProcedureCodes, col::code::CPT_CODE, "cpt_code"),
             (Dataset::ProcedureCodes, col::code::YEAR, "year"),
             (
@@ -435,7 +467,11 @@ mod tests {
                 col::code::INDICATOR,
                 "supervision_indicator",
             ),
-            (Dataset::ProcedureCodes, col::code::GLOBAL_DAYS, "global_days"),
+            (
+                Dataset::ProcedureCodes,
+                col::code::GLOBAL_DAYS,
+                "global_days",
+            ),
         ];
         for (ds, idx, name) in checks {
             assert_eq!(ds.fields()[*idx].name, *name, "{ds}");

@@ -20,5 +20,8 @@ pub fn exam_dos(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
 /// `scheduled_at` (rules-v1.md, BEN-005).
 pub fn scheduled_date(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
     let instant = exam.get(col::exam::SCHEDULED_AT).instant()?;
-    Some(time::local_date(instant, zones.facility(exam.str(col::exam::FACILITY_ID))))
+    Some(time::local_date(
+        instant,
+        zones.facility(exam.str(col::exam::FACILITY_ID)),
+    ))
 }

@@ -1,0 +1,188 @@
+//! The names a rule may use for a record's values: its own fields, fields of linked records
+//! (`facility.state`), and facts the engine derives (`required_level`, `response_s`).
+
+use crate::bundle::schema::{Dataset, col};
+
+/// A link from a record to one other record, by the first record with the referenced key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Join {
+    Facility,
+    Supervisor,
+    Onsite,
+    Technologist,
+    Session,
+    Exam,
+    Responder,
+    Documenter,
+}
+
+impl Join {
+    pub fn name(self) -> &'static str {
+        match self {
+            Join::Facility => "facility",
+            Join::Supervisor => "supervisor",
+            Join::Onsite => "onsite",
+            Join::Technologist => "technologist",
+            Join::Session => "session",
+            Join::Exam => "exam",
+            Join::Responder => "responder",
+            Join::Documenter => "documenter",
+        }
+    }
+
+    pub fn target(self) -> Dataset {
+        match self {
+            Join::Facility => Dataset::Facilities,
+            Join::Session => Dataset::Sessions,
+            Join::Exam => Dataset::Exams,
+            Join::Supervisor
+            | Join::Onsite
+            | Join::Technologist
+            | Join::Responder
+            | Join::Documenter => Dataset::Practitioners,
+        }
+    }
+
+    /// The joins a record of `dataset` has, with the field holding the reference (`None` for
+    /// a reaction's facility, which goes through its exam).
+    pub fn available(dataset: Dataset) -> &'static [(Join, Option<usize>)] {
+        match dataset {
+            Dataset::Exams => &[
+                (Join::Facility, Some(col::exam::FACILITY_ID)),
+                (Join::Supervisor, Some(col::exam::SUPERVISOR_ID)),
+                (Join::Onsite, Some(col::exam::ONSITE_PRACTITIONER_ID)),
+                (Join::Technologist, Some(col::exam::TECHNOLOGIST_ID)),
+                (Join::Session, Some(col::exam::SESSION_ID)),
+            ],
+            Dataset::Sessions => &[
+                (Join::Facility, Some(col::session::FACILITY_ID)),
+                (Join::Exam, Some(col::session::EXAM_ID)),
+                (Join::Supervisor, Some(col::session::SUPERVISOR_ID)),
+                (Join::Technologist, Some(col::session::TECHNOLOGIST_ID)),
+            ],
+            Dataset::Coverage => &[
+                (Join::Facility, Some(col::coverage::FACILITY_ID)),
+                (Join::Supervisor, Some(col::coverage::SUPERVISOR_ID)),
+            ],
+            Dataset::Reactions => &[
+                (Join::Exam, Some(col::reaction::EXAM_ID)),
+                (Join::Facility, None),
+                (Join::Responder, Some(col::reaction::RESPONDER_ID)),
+                (Join::Documenter, Some(col::reaction::DOCUMENTED_BY)),
+            ],
+            Dataset::Facilities | Dataset::Practitioners | Dataset::ProcedureCodes => &[],
+        }
+    }
+}
+
+/// Facts the engine derives once per record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Derived {
+    /// Date of service (exams; a reaction's is its exam's).
+    Dos,
+    DosYear,
+    /// `general`, `direct`, `personal` or `not_applicable`; missing when unknown.
+    RequiredLevel,
+    /// The code row's global surgery indicator; missing when no row or empty.
+    GlobalDays,
+    /// Whether the exam's code has a procedure_codes row for the DOS year.
+    CodeFound,
+    /// `bundle` or `illustrative`: where the procedure codes came from.
+    CodesSource,
+    /// Session response time in seconds; missing when unmeasured or out of order.
+    ResponseS,
+}
+
+impl Derived {
+    pub fn name(self) -> &'static str {
+        match self {
+            Derived::Dos => "dos",
+            Derived::DosYear => "dos_year",
+            Derived::RequiredLevel => "required_level",
+            Derived::GlobalDays => "global_days",
+            Derived::CodeFound => "code_found",
+            Derived::CodesSource => "codes_source",
+            Derived::ResponseS => "response_s",
+        }
+    }
+
+    pub fn available(dataset: Dataset) -> &'static [Derived] {
+        match dataset {
+            Dataset::Exams => &[
+                Derived::Dos,
+                Derived::DosYear,
+                Derived::RequiredLevel,
+                Derived::GlobalDays,
+                Derived::CodeFound,
+                Derived::CodesSource,
+            ],
+            Dataset::Sessions => &[Derived::ResponseS],
+            Dataset::Reactions => &[Derived::Dos, Derived::DosYear],
+            _ => &[],
+        }
+    }
+}
+
+/// A resolved field name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldRef {
+    Own(usize),
+    Joined(Join, usize),
+    Derived(Derived),
+}
+
+/// Every name usable on records of `dataset`, for suggestions and documentation.
+pub fn known_names(dataset: Dataset) -> Vec<String> {
+    let mut names: Vec<String> = dataset.fields().iter().map(|f| f.name.to_string()).collect();
+    names.extend(Derived::available(dataset).iter().map(|d| d.name().to_string()));
+    for (join, _) in Join::available(dataset) {
+        names.extend(
+            join.target()
+                .fields()
+                .iter()
+                .map(|f| format!("{}.{}", join.name(), f.name)),
+        );
+    }
+    names
+}
+
+/// Resolves `name` on records of `dataset`; `Err` carries the known names for a suggestion.
+pub fn resolve(dataset: Dataset, name: &str) -> Result<FieldRef, Vec<String>> {
+    if let Some((join_name, field)) = name.split_once('.') {
+        let join = Join::available(dataset)
+            .iter()
+            .find(|(j, _)| j.name() == join_name)
+            .map(|(j, _)| *j);
+        if let Some(join) = join
+            && let Some(i) = join.target().field_index(field)
+        {
+            return Ok(FieldRef::Joined(join, i));
+        }
+    } else if let Some(i) = dataset.field_index(name) {
+        return Ok(FieldRef::Own(i));
+    } else if let Some(d) = Derived::available(dataset).iter().find(|d| d.name() == name) {
+        return Ok(FieldRef::Derived(*d));
+    }
+    Err(known_names(dataset))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_own_joined_and_derived_names() {
+        assert_eq!(resolve(Dataset::Exams, "status"), Ok(FieldRef::Own(col::exam::STATUS)));
+        assert_eq!(
+            resolve(Dataset::Exams, "facility.state"),
+            Ok(FieldRef::Joined(Join::Facility, col::facility::STATE))
+        );
+        assert_eq!(
+            resolve(Dataset::Sessions, "response_s"),
+            Ok(FieldRef::Derived(Derived::ResponseS))
+        );
+        let known = resolve(Dataset::Exams, "facilty.state").unwrap_err();
+        assert!(known.contains(&"facility.state".to_string()));
+    }
+}

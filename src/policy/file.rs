@@ -1,0 +1,131 @@
+//! The policy file as written (TOML, format version 1), before validation. See docs/policy-format.md.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The policy file format this build reads.
+pub const POLICY_FORMAT_VERSION: i64 = 1;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    pub format_version: Spanned<i64>,
+    pub pack: Spanned<PackHeader>,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, toml::Value>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Spanned<RuleSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PackHeader {
+    pub id: Spanned<String>,
+    pub version: Spanned<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub effective_from: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    pub effective_to: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    pub supersedes: Option<Spanned<String>>,
+    #[serde(default)]
+    pub regulatory: bool,
+    #[serde(default)]
+    pub citations: Vec<String>,
+    #[serde(default)]
+    pub changelog: Vec<String>,
+    /// A procedure_codes table shipped with the pack, relative to the pack folder.
+    #[serde(default)]
+    pub procedure_codes: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: Spanned<String>,
+    pub title: String,
+    pub severity: Spanned<String>,
+    pub dataset: Spanned<String>,
+    /// Scope: `field = value` (equals), `field = [a, b]` (one of), `field = { present = bool }`,
+    /// `field = { not = value | [values] }`.
+    #[serde(default)]
+    pub when: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// Fields that must be present for the rule to apply; otherwise not applicable.
+    #[serde(default)]
+    pub requires: Vec<Spanned<String>>,
+    pub check: Spanned<CheckSpec>,
+    pub message: Spanned<String>,
+    /// Record fields copied into every finding's evidence.
+    #[serde(default)]
+    pub evidence: Vec<Spanned<String>>,
+    pub citation: String,
+    pub remediation: String,
+    /// Severity by a field's value, e.g. `{ field = "severity", values = { severe = "high" } }`.
+    #[serde(default)]
+    pub severity_by: Option<Spanned<SeverityBy>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeverityBy {
+    pub field: Spanned<String>,
+    pub values: BTreeMap<String, Spanned<String>>,
+}
+
+/// Every key any check kind takes; each kind accepts its own subset (checked in validation).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSpec {
+    pub kind: Spanned<String>,
+    #[serde(default)]
+    pub fields: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub field: Option<Spanned<String>>,
+    #[serde(default)]
+    pub op: Option<Spanned<String>>,
+    #[serde(default)]
+    pub value: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub param: Option<Spanned<String>>,
+    #[serde(default)]
+    pub other: Option<Spanned<String>>,
+    #[serde(default)]
+    pub values: Option<Spanned<Vec<toml::Value>>>,
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
+    #[serde(default)]
+    pub max_s: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub dataset: Option<Spanned<String>>,
+    #[serde(default)]
+    pub expr: Option<Spanned<String>>,
+    #[serde(default)]
+    pub file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+}
+
+impl CheckSpec {
+    /// The keys that are set, with their spans, for "does not belong to this kind" errors.
+    pub fn set_keys(&self) -> Vec<(&'static str, std::ops::Range<usize>)> {
+        let mut keys = Vec::new();
+        macro_rules! push {
+            ($($name:ident),*) => {$(
+                if let Some(v) = &self.$name { keys.push((stringify!($name), v.span())); }
+            )*};
+        }
+        push!(field, op, value, param, other, values, from, to, max_s, dataset, expr, file, name);
+        if let Some(fields) = &self.fields {
+            let span = fields.first().map(Spanned::span).unwrap_or(self.kind.span());
+            keys.push(("fields", span));
+        }
+        keys
+    }
+}
