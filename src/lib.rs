@@ -6,4 +6,5 @@
 pub mod bundle;
 pub mod eval;
 pub mod generate;
+pub mod policy;
 pub mod suggest;

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 /// Severities, most severe first (the derived order sorts critical before info).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Critical,
     High,
     Medium,
     Low,
+    #[default]
     Info,
 }
 
@@ -89,12 +90,6 @@ pub struct RuleSummary {
     pub failed: u64,
     pub not_applicable: u64,
     pub reasons: BTreeMap<String, u64>,
-}
-
-impl Default for Severity {
-    fn default() -> Self {
-        Severity::Info
-    }
 }
 
 /// One metric value for one group.

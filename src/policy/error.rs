@@ -35,7 +35,9 @@ impl Place {
             .find('\n')
             .map(|i| line_start + i)
             .unwrap_or(source.len());
-        let excerpt = source[line_start..line_end].trim_end_matches('\r').to_string();
+        let excerpt = source[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         let end = span.end.min(line_end).max(start);
         let width = source[floor_char_boundary(source, start)..floor_char_boundary(source, end)]
             .chars()

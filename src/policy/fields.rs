@@ -133,8 +133,16 @@ pub enum FieldRef {
 
 /// Every name usable on records of `dataset`, for suggestions and documentation.
 pub fn known_names(dataset: Dataset) -> Vec<String> {
-    let mut names: Vec<String> = dataset.fields().iter().map(|f| f.name.to_string()).collect();
-    names.extend(Derived::available(dataset).iter().map(|d| d.name().to_string()));
+    let mut names: Vec<String> = dataset
+        .fields()
+        .iter()
+        .map(|f| f.name.to_string())
+        .collect();
+    names.extend(
+        Derived::available(dataset)
+            .iter()
+            .map(|d| d.name().to_string()),
+    );
     for (join, _) in Join::available(dataset) {
         names.extend(
             join.target()
@@ -160,7 +168,10 @@ pub fn resolve(dataset: Dataset, name: &str) -> Result<FieldRef, Vec<String>> {
         }
     } else if let Some(i) = dataset.field_index(name) {
         return Ok(FieldRef::Own(i));
-    } else if let Some(d) = Derived::available(dataset).iter().find(|d| d.name() == name) {
+    } else if let Some(d) = Derived::available(dataset)
+        .iter()
+        .find(|d| d.name() == name)
+    {
         return Ok(FieldRef::Derived(*d));
     }
     Err(known_names(dataset))
@@ -173,7 +184,10 @@ mod tests {
 
     #[test]
     fn resolves_own_joined_and_derived_names() {
-        assert_eq!(resolve(Dataset::Exams, "status"), Ok(FieldRef::Own(col::exam::STATUS)));
+        assert_eq!(
+            resolve(Dataset::Exams, "status"),
+            Ok(FieldRef::Own(col::exam::STATUS))
+        );
         assert_eq!(
             resolve(Dataset::Exams, "facility.state"),
             Ok(FieldRef::Joined(Join::Facility, col::facility::STATE))

@@ -121,9 +121,14 @@ impl CheckSpec {
                 if let Some(v) = &self.$name { keys.push((stringify!($name), v.span())); }
             )*};
         }
-        push!(field, op, value, param, other, values, from, to, max_s, dataset, expr, file, name);
+        push!(
+            field, op, value, param, other, values, from, to, max_s, dataset, expr, file, name
+        );
         if let Some(fields) = &self.fields {
-            let span = fields.first().map(Spanned::span).unwrap_or(self.kind.span());
+            let span = fields
+                .first()
+                .map(Spanned::span)
+                .unwrap_or(self.kind.span());
             keys.push(("fields", span));
         }
         keys

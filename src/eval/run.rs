@@ -1,0 +1,593 @@
+//! Judging records: each record by the pack version in effect on its date, every rule's scope,
+//! requirements and check, in parallel, with findings in a deterministic order.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use rhai::Dynamic;
+
+use crate::bundle::schema::Dataset;
+use crate::bundle::sha256_hex;
+use crate::bundle::value::Value;
+use crate::eval::model::{Finding, Location, RuleSummary, Severity, Subject};
+use crate::eval::quality::{Observation, data_quality};
+use crate::eval::world::{World, seconds_between};
+use crate::policy::fields::FieldRef;
+use crate::policy::model::*;
+use crate::policy::sandbox::{self, Outcome, Rec, rfc3339};
+
+/// A policy script failed at run time: the run stops (exit 2) naming rule, script and line.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("rule `{rule}` failed in `{script}`{}: {message}\n  while judging {record}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+pub struct EvalError {
+    pub rule: String,
+    pub script: String,
+    pub line: Option<usize>,
+    pub message: String,
+    /// The record being judged, as `file:line`.
+    pub record: String,
+}
+
+/// What one evaluation found.
+#[derive(Debug, Default)]
+pub struct Evaluation {
+    pub findings: Vec<Finding>,
+    pub rules: Vec<RuleSummary>,
+}
+
+enum Judgement {
+    OutOfScope,
+    Pass,
+    Fail(serde_json::Map<String, serde_json::Value>, Option<String>),
+    NotApplicable(String),
+}
+
+type Evidence = serde_json::Map<String, serde_json::Value>;
+
+/// Judges every record of the world by every pack.
+pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalError> {
+    let mut findings = Vec::new();
+    let mut summaries: Vec<RuleSummary> = Vec::new();
+    let quality = data_quality(&world.bundle);
+    for pack in packs {
+        let mut pack_summaries: BTreeMap<String, RuleSummary> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        // Which version judges each record, per dataset the pack's rules read.
+        let datasets: Vec<Dataset> = {
+            let mut ds: Vec<Dataset> = pack
+                .versions
+                .iter()
+                .flat_map(|v| v.rules.iter().map(|r| r.dataset))
+                .collect();
+            ds.sort();
+            ds.dedup();
+            ds
+        };
+        let mut assignment: HashMap<Dataset, Vec<Option<usize>>> = HashMap::new();
+        let mut undated: HashMap<Dataset, u64> = HashMap::new();
+        for &d in &datasets {
+            let n = world.bundle.table(d).len();
+            let assigned: Vec<Option<usize>> = if pack.is_timeless() {
+                vec![Some(0); n]
+            } else {
+                (0..n as u32)
+                    .into_par_iter()
+                    .map(|i| {
+                        let date = world.record_date(d, i)?;
+                        pack.versions.iter().position(|v| v.covers(date))
+                    })
+                    .collect()
+            };
+            if !pack.is_timeless() {
+                let no_date = (0..n as u32)
+                    .into_par_iter()
+                    .filter(|i| world.record_date(d, *i).is_none())
+                    .count() as u64;
+                undated.insert(d, no_date);
+            }
+            assignment.insert(d, assigned);
+        }
+        for (vi, version) in pack.versions.iter().enumerate() {
+            let params = params_dynamic(version);
+            for rule in &version.rules {
+                let summary = pack_summaries.entry(rule.id.clone()).or_insert_with(|| {
+                    order.push(rule.id.clone());
+                    RuleSummary {
+                        rule: rule.id.clone(),
+                        policy: pack.id.clone(),
+                        title: rule.title.clone(),
+                        severity: rule.severity,
+                        ..RuleSummary::default()
+                    }
+                });
+                if let Check::Builtin(name) = &rule.check {
+                    summary.evaluated += quality.evaluated.get(name.as_str()).copied().unwrap_or(0);
+                    for obs in quality
+                        .observations
+                        .iter()
+                        .filter(|o| o.rule == name.as_str())
+                    {
+                        summary.failed += 1;
+                        findings.push(quality_finding(world, pack, version, rule, obs));
+                    }
+                    continue;
+                }
+                let assigned = assignment
+                    .get(&rule.dataset)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                let results: Vec<(u32, Judgement)> = (0..assigned.len() as u32)
+                    .into_par_iter()
+                    .filter(|i| assigned[*i as usize] == Some(vi))
+                    .map(|i| judge(world, rule, version, &params, i).map(|j| (i, j)))
+                    .collect::<Result<_, _>>()?;
+                for (idx, judgement) in results {
+                    match judgement {
+                        Judgement::OutOfScope => {}
+                        Judgement::Pass => summary.evaluated += 1,
+                        Judgement::NotApplicable(reason) => {
+                            summary.not_applicable += 1;
+                            *summary.reasons.entry(reason).or_default() += 1;
+                        }
+                        Judgement::Fail(evidence, message) => {
+                            summary.evaluated += 1;
+                            summary.failed += 1;
+                            findings.push(rule_finding(
+                                world, pack, version, rule, idx, evidence, message,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        // Records with no date cannot be given a version: not applicable to the pack's rules.
+        for (d, count) in undated {
+            if count == 0 {
+                continue;
+            }
+            for id in &order {
+                let on_dataset = pack
+                    .versions
+                    .iter()
+                    .any(|v| v.rules.iter().any(|r| &r.id == id && r.dataset == d));
+                if let (true, Some(s)) = (on_dataset, pack_summaries.get_mut(id)) {
+                    s.not_applicable += count;
+                    *s.reasons.entry("no date of service".into()).or_default() += count;
+                }
+            }
+        }
+        summaries.extend(order.iter().filter_map(|id| pack_summaries.remove(id)));
+    }
+    finish_ids(&mut findings);
+    Ok(Evaluation {
+        findings,
+        rules: summaries,
+    })
+}
+
+fn params_dynamic(version: &PackVersion) -> Dynamic {
+    Dynamic::from(
+        version
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), sandbox::toml_to_dynamic(v)))
+            .collect::<rhai::Map>(),
+    )
+}
+
+fn judge(
+    world: &Arc<World>,
+    rule: &Rule,
+    version: &PackVersion,
+    params: &Dynamic,
+    idx: u32,
+) -> Result<Judgement, EvalError> {
+    let d = rule.dataset;
+    let mut unknown = None;
+    for c in &rule.when {
+        let v = world.value(d, idx, c.field);
+        let holds = match &c.test {
+            ConditionTest::Present(want) => Some(v.is_present() == *want),
+            ConditionTest::OneOf(lits) => v
+                .is_present()
+                .then(|| lits.iter().any(|l| matches_literal(&v, l))),
+            ConditionTest::NoneOf(lits) => v
+                .is_present()
+                .then(|| !lits.iter().any(|l| matches_literal(&v, l))),
+        };
+        match holds {
+            Some(false) => return Ok(Judgement::OutOfScope),
+            None => {
+                unknown.get_or_insert_with(|| format!("`{}` missing", c.name));
+            }
+            Some(true) => {}
+        }
+    }
+    if let Some(reason) = unknown {
+        return Ok(Judgement::NotApplicable(reason));
+    }
+    for (name, field) in &rule.requires {
+        if !world.value(d, idx, *field).is_present() {
+            return Ok(Judgement::NotApplicable(format!("`{name}` missing")));
+        }
+    }
+    let value = |f: &(String, FieldRef)| world.value(d, idx, f.1);
+    let mut evidence = Evidence::new();
+    let judgement = match &rule.check {
+        Check::Required(fields) => {
+            let missing: Vec<serde_json::Value> = fields
+                .iter()
+                .filter(|f| !value(f).is_present())
+                .map(|f| f.0.clone().into())
+                .collect();
+            if missing.is_empty() {
+                Judgement::Pass
+            } else {
+                evidence.insert("missing".into(), missing.into());
+                Judgement::Fail(evidence, None)
+            }
+        }
+        Check::Compare { field, op, operand } => {
+            let left = value(field);
+            let right = match operand {
+                Operand::Literal(l) => literal_value(l),
+                Operand::Field(_, r) => world.value(d, idx, *r),
+            };
+            match compare(&left, &right) {
+                None if !left.is_present() => {
+                    Judgement::NotApplicable(format!("`{}` missing", field.0))
+                }
+                None if !right.is_present() => {
+                    let name = match operand {
+                        Operand::Field(n, _) => n.clone(),
+                        Operand::Literal(_) => "value".into(),
+                    };
+                    Judgement::NotApplicable(format!("`{name}` missing"))
+                }
+                None => Judgement::NotApplicable(format!("`{}` cannot be compared", field.0)),
+                Some(ord) => {
+                    let holds = match op {
+                        CompareOp::Eq => ord.is_eq(),
+                        CompareOp::Ne => ord.is_ne(),
+                        CompareOp::Lt => ord.is_lt(),
+                        CompareOp::Le => ord.is_le(),
+                        CompareOp::Gt => ord.is_gt(),
+                        CompareOp::Ge => ord.is_ge(),
+                    };
+                    if holds {
+                        Judgement::Pass
+                    } else {
+                        evidence.insert(field.0.clone(), value_json(&left));
+                        evidence.insert(
+                            "expected".into(),
+                            format!("{} {}", op.symbol(), right.display().unwrap_or_default())
+                                .into(),
+                        );
+                        Judgement::Fail(evidence, None)
+                    }
+                }
+            }
+        }
+        Check::OneOf { field, values } => {
+            let v = value(field);
+            if !v.is_present() {
+                Judgement::NotApplicable(format!("`{}` missing", field.0))
+            } else if values.iter().any(|l| matches_literal(&v, l)) {
+                Judgement::Pass
+            } else {
+                evidence.insert(field.0.clone(), value_json(&v));
+                Judgement::Fail(evidence, None)
+            }
+        }
+        Check::Duration { from, to, max_s } => match (value(from).instant(), value(to).instant()) {
+            (Some(a), Some(b)) => {
+                let secs = seconds_between(a, b);
+                if secs <= *max_s {
+                    Judgement::Pass
+                } else {
+                    evidence.insert("seconds".into(), json_f64(secs));
+                    evidence.insert("max_s".into(), json_f64(*max_s));
+                    Judgement::Fail(evidence, None)
+                }
+            }
+            (None, _) => Judgement::NotApplicable(format!("`{}` missing", from.0)),
+            (_, None) => Judgement::NotApplicable(format!("`{}` missing", to.0)),
+        },
+        Check::Reference { field, dataset } => match value(field).as_str() {
+            None => Judgement::NotApplicable(format!("`{}` missing", field.0)),
+            Some(k) if world.lookup(*dataset, k).is_some() => Judgement::Pass,
+            Some(k) => {
+                evidence.insert(field.0.clone(), k.into());
+                Judgement::Fail(evidence, None)
+            }
+        },
+        Check::Expr { ast, .. } | Check::Script { ast, .. } => {
+            let rec = Rec {
+                world: world.clone(),
+                dataset: d,
+                idx,
+            };
+            let result = match &rule.check {
+                Check::Script { .. } => sandbox::eval_script(ast, rec, params),
+                _ => sandbox::eval_expr(ast, rec, params),
+            };
+            match result {
+                Ok(Outcome::Pass) => Judgement::Pass,
+                Ok(Outcome::NotApplicable(reason)) => Judgement::NotApplicable(reason),
+                Ok(Outcome::Fail(map)) => {
+                    let mut ev = sandbox::map_to_json(&map);
+                    let message = ev
+                        .remove("message")
+                        .and_then(|m| m.as_str().map(String::from));
+                    evidence.append(&mut ev);
+                    Judgement::Fail(evidence, message)
+                }
+                Err(e) => {
+                    let script = match &rule.check {
+                        Check::Script { path, .. } => path.clone(),
+                        _ => format!("{} (expression of rule {})", version.path, rule.id),
+                    };
+                    let record = world
+                        .record(d, idx)
+                        .map(|r| format!("{}:{}", world.bundle.file_path(r.file), r.line))
+                        .unwrap_or_default();
+                    return Err(EvalError {
+                        rule: rule.id.clone(),
+                        script,
+                        line: e.line,
+                        message: e.message,
+                        record,
+                    });
+                }
+            }
+        }
+        Check::Builtin(_) => Judgement::OutOfScope,
+    };
+    Ok(match judgement {
+        Judgement::Fail(mut ev, message) => {
+            for (name, field) in &rule.evidence {
+                ev.entry(name.clone())
+                    .or_insert_with(|| value_json(&world.value(d, idx, *field)));
+            }
+            Judgement::Fail(ev, message)
+        }
+        other => other,
+    })
+}
+
+fn literal_value(l: &Literal) -> Value {
+    match l {
+        Literal::Str(s) => Value::Str(s.as_str().into()),
+        Literal::Int(i) => Value::Int(*i),
+        Literal::Float(f) => Value::Float(*f),
+        Literal::Bool(b) => Value::Bool(*b),
+        Literal::Date(d) => Value::Date(*d),
+    }
+}
+
+fn matches_literal(v: &Value, l: &Literal) -> bool {
+    compare(v, &literal_value(l)).is_some_and(|o| o.is_eq())
+}
+
+/// Orders two present values of comparable types; `None` when either is missing or they differ in kind.
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Str(_) | Value::Enum(_), Value::Str(_) | Value::Enum(_)) => {
+            Some(a.as_str()?.cmp(b.as_str()?))
+        }
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::Ts(x), Value::Ts(y)) => Some(x.cmp(y)),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            a.as_float()?.partial_cmp(&b.as_float()?)
+        }
+        _ => None,
+    }
+}
+
+fn json_f64(x: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(x)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// A record value in evidence.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Missing => serde_json::Value::Null,
+        Value::Int(i) => (*i).into(),
+        Value::Float(x) => json_f64(*x),
+        Value::Bool(b) => (*b).into(),
+        Value::Ts(t) => rfc3339(*t).into(),
+        Value::List(items) => items
+            .iter()
+            .map(|s| serde_json::Value::from(&**s))
+            .collect::<Vec<_>>()
+            .into(),
+        other => other.display().unwrap_or_default().into(),
+    }
+}
+
+fn subject_key(world: &World, dataset: Dataset, idx: u32) -> (String, u32, u32) {
+    let Some(r) = world.record(dataset, idx) else {
+        return (String::new(), 0, 0);
+    };
+    let key = dataset
+        .key_field()
+        .and_then(|k| dataset.field_index(k))
+        .and_then(|i| r.str(i))
+        .map(String::from)
+        .unwrap_or_else(|| format!("{}:{}", world.bundle.file_path(r.file), r.line));
+    (key, r.file, r.line)
+}
+
+fn render(
+    world: &World,
+    rule: &Rule,
+    version: &PackVersion,
+    idx: u32,
+    evidence: &Evidence,
+) -> String {
+    let mut out = String::new();
+    for part in &rule.message.parts {
+        match part {
+            TemplatePart::Text(t) => out.push_str(t),
+            TemplatePart::Field(f) => match world.value(rule.dataset, idx, *f) {
+                Value::Invalid(raw) => out.push_str(&raw),
+                v => out.push_str(&v.display().unwrap_or_else(|| "(missing)".into())),
+            },
+            TemplatePart::Param(p) => out.push_str(
+                &version
+                    .parameters
+                    .get(p)
+                    .map(|v| match v {
+                        toml::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .unwrap_or_default(),
+            ),
+            TemplatePart::Evidence(k) => match evidence.get(k) {
+                Some(serde_json::Value::String(s)) => out.push_str(s),
+                Some(serde_json::Value::Array(items)) => out.push_str(
+                    &items
+                        .iter()
+                        .map(|i| {
+                            i.as_str()
+                                .map(String::from)
+                                .unwrap_or_else(|| i.to_string())
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+                Some(v) => out.push_str(&v.to_string()),
+                None => out.push_str("(missing)"),
+            },
+        }
+    }
+    out
+}
+
+fn severity_of(world: &World, rule: &Rule, idx: u32) -> Severity {
+    rule.severity_by
+        .as_ref()
+        .and_then(|(field, map)| {
+            let v = world.value(rule.dataset, idx, *field);
+            map.get(v.as_str()?).copied()
+        })
+        .unwrap_or(rule.severity)
+}
+
+fn rule_finding(
+    world: &World,
+    pack: &Pack,
+    version: &PackVersion,
+    rule: &Rule,
+    idx: u32,
+    evidence: Evidence,
+    message: Option<String>,
+) -> Finding {
+    let (key, file, line) = subject_key(world, rule.dataset, idx);
+    let message = message.unwrap_or_else(|| render(world, rule, version, idx, &evidence));
+    Finding {
+        id: String::new(),
+        rule: rule.id.clone(),
+        policy: pack.id.clone(),
+        policy_version: version.version.clone(),
+        severity: severity_of(world, rule, idx),
+        status: "fail".into(),
+        subject: Subject {
+            dataset: rule.dataset.name().into(),
+            key,
+        },
+        location: Location {
+            file: world.bundle.file_path(file).into(),
+            line,
+        },
+        message,
+        evidence,
+        citation: rule.citation.clone(),
+        remediation: rule.remediation.clone(),
+        waiver: None,
+        file_order: file,
+    }
+}
+
+fn quality_finding(
+    world: &World,
+    pack: &Pack,
+    version: &PackVersion,
+    rule: &Rule,
+    obs: &Observation,
+) -> Finding {
+    Finding {
+        id: String::new(),
+        rule: obs.rule.into(),
+        policy: pack.id.clone(),
+        policy_version: version.version.clone(),
+        severity: rule.severity,
+        status: "fail".into(),
+        subject: Subject {
+            dataset: obs.dataset.name().into(),
+            key: obs.key.clone(),
+        },
+        location: Location {
+            file: world.bundle.file_path(obs.file).into(),
+            line: obs.line,
+        },
+        message: obs.message.clone(),
+        evidence: obs.evidence.clone(),
+        citation: rule.citation.clone(),
+        remediation: rule.remediation.clone(),
+        waiver: None,
+        file_order: obs.file,
+    }
+}
+
+/// Stable ids (outputs-v1.md): sha256 over rule, dataset, key, canonical evidence and the
+/// occurrence number in walk order; then the report order.
+fn finish_ids(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| (a.file_order, a.location.line).cmp(&(b.file_order, b.location.line)));
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for f in findings.iter_mut() {
+        let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
+        let basis = format!(
+            "{}\n{}\n{}\n{}",
+            f.rule, f.subject.dataset, f.subject.key, evidence
+        );
+        let n = seen.entry(basis.clone()).or_insert(0);
+        f.id = sha256_hex(format!("{basis}\n{n}").as_bytes())[..16].to_string();
+        *n += 1;
+    }
+    let tiebreak = |f: &Finding| -> String {
+        f.evidence
+            .get("field")
+            .or_else(|| f.evidence.get("contrast_class"))
+            .map(|v| {
+                v.as_str()
+                    .map(String::from)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default()
+    };
+    findings.sort_by(|a, b| {
+        (
+            a.severity,
+            &a.rule,
+            a.file_order,
+            a.location.line,
+            &a.subject.key,
+            tiebreak(a),
+            &a.id,
+        )
+            .cmp(&(
+                b.severity,
+                &b.rule,
+                b.file_order,
+                b.location.line,
+                &b.subject.key,
+                tiebreak(b),
+                &b.id,
+            ))
+    });
+}

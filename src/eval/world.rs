@@ -1,0 +1,321 @@
+//! The world a rule sees: the bundle plus indexes built once (keys, links, coverage, codes) and
+//! facts derived once per record (date of service, required supervision level, response time).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use crate::bundle::schema::{Dataset, col};
+use crate::bundle::value::Value;
+use crate::bundle::{Bundle, Record, ZoneLookup};
+use crate::eval::coverage::CoverageIndex;
+use crate::eval::dos;
+use crate::policy::fields::{Derived, FieldRef, Join};
+
+/// The supervision level a procedure code requires (bundle-v1.md, procedure_codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    General,
+    Direct,
+    Personal,
+    NotApplicable,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::General => "general",
+            Level::Direct => "direct",
+            Level::Personal => "personal",
+            Level::NotApplicable => "not_applicable",
+        }
+    }
+
+    /// The level of a supervision indicator; `None` for a value not in the list.
+    pub fn of_indicator(indicator: &str) -> Option<Level> {
+        Some(match indicator {
+            "01" | "04" | "05" | "22" => Level::General,
+            "02" | "21" | "77" | "7A" => Level::Direct,
+            "03" | "06" | "66" | "6A" => Level::Personal,
+            "09" => Level::NotApplicable,
+            _ => return None,
+        })
+    }
+}
+
+/// Facts derived once per exam.
+#[derive(Debug, Clone, Default)]
+pub struct ExamFacts {
+    pub dos: Option<NaiveDate>,
+    /// `Some(found)` when the exam has a code and a DOS to look it up with.
+    pub code_found: Option<bool>,
+    pub level: Option<Level>,
+    pub global_days: Option<Box<str>>,
+}
+
+/// Everything rules read. Built once per run; shared by reference (and by `Arc` with scripts).
+pub struct World {
+    pub bundle: Bundle,
+    /// `Some("illustrative")` when codes come from a pack, `Some("bundle")` from the bundle.
+    pub codes_source: &'static str,
+    keys: Vec<HashMap<Box<str>, u32>>,
+    /// exam_id -> sessions whose `exam_id` is it.
+    sessions_by_exam: HashMap<Box<str>, Vec<u32>>,
+    /// exam_id -> reactions whose `exam_id` is it.
+    reactions_by_exam: HashMap<Box<str>, Vec<u32>>,
+    pub coverage: CoverageIndex,
+    pub exam_facts: Vec<ExamFacts>,
+}
+
+impl World {
+    /// Builds the indexes. `pack_codes` is the procedure_codes table of the pack, used when the
+    /// bundle has none of its own.
+    pub fn new(bundle: Bundle, pack_codes: Option<Arc<Vec<Record>>>) -> World {
+        let mut keys = Vec::with_capacity(Dataset::ALL.len());
+        for dataset in Dataset::ALL {
+            let mut map = HashMap::new();
+            if let Some(field) = dataset.key_field().and_then(|k| dataset.field_index(k)) {
+                for (i, r) in bundle.table(dataset).iter().enumerate() {
+                    if let Some(k) = r.str(field) {
+                        map.entry(k.into()).or_insert(i as u32);
+                    }
+                }
+            }
+            keys.push(map);
+        }
+        let collect = |dataset: Dataset, field: usize| {
+            let mut map: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+            for (i, r) in bundle.table(dataset).iter().enumerate() {
+                if let Some(k) = r.str(field) {
+                    map.entry(k.into()).or_default().push(i as u32);
+                }
+            }
+            map
+        };
+        let sessions_by_exam = collect(Dataset::Sessions, col::session::EXAM_ID);
+        let reactions_by_exam = collect(Dataset::Reactions, col::reaction::EXAM_ID);
+        let coverage = CoverageIndex::new(bundle.table(Dataset::Coverage));
+        let bundle_has_codes = !bundle.absent.contains(&Dataset::ProcedureCodes);
+        let (codes_source, code_rows): (&'static str, Vec<&Record>) = if bundle_has_codes {
+            (
+                "bundle",
+                bundle.table(Dataset::ProcedureCodes).iter().collect(),
+            )
+        } else {
+            (
+                "illustrative",
+                pack_codes
+                    .as_deref()
+                    .map(|v| v.iter().collect())
+                    .unwrap_or_default(),
+            )
+        };
+        let mut codes: HashMap<(&str, i64), &Record> = HashMap::new();
+        for r in code_rows {
+            if let (Some(code), Some(year)) =
+                (r.str(col::code::CPT_CODE), r.get(col::code::YEAR).as_int())
+            {
+                codes.entry((code, year)).or_insert(r);
+            }
+        }
+        let zones = ZoneLookup::new(&bundle);
+        let exam_facts = bundle
+            .table(Dataset::Exams)
+            .iter()
+            .map(|exam| exam_facts(exam, &zones, &codes))
+            .collect();
+        drop(zones);
+        drop(codes);
+        World {
+            bundle,
+            codes_source,
+            keys,
+            sessions_by_exam,
+            reactions_by_exam,
+            coverage,
+            exam_facts,
+        }
+    }
+
+    pub fn record(&self, dataset: Dataset, idx: u32) -> Option<&Record> {
+        self.bundle.table(dataset).get(idx as usize)
+    }
+
+    /// The first record of `dataset` whose key is `key`.
+    pub fn lookup(&self, dataset: Dataset, key: &str) -> Option<u32> {
+        self.keys.get(dataset.index())?.get(key).copied()
+    }
+
+    /// The record a join leads to from record `idx` of `dataset`.
+    pub fn join(&self, dataset: Dataset, idx: u32, join: Join) -> Option<u32> {
+        let record = self.record(dataset, idx)?;
+        let (_, field) = Join::available(dataset).iter().find(|(j, _)| *j == join)?;
+        match field {
+            Some(field) => self.lookup(join.target(), record.str(*field)?),
+            // A reaction's facility: through its exam.
+            None => {
+                let exam = self.lookup(Dataset::Exams, record.str(col::reaction::EXAM_ID)?)?;
+                self.join(Dataset::Exams, exam, Join::Facility)
+            }
+        }
+    }
+
+    /// Sessions linked to an exam: its `session_id`, and sessions whose `exam_id` is the exam.
+    pub fn exam_sessions(&self, exam_idx: u32) -> Vec<u32> {
+        let Some(exam) = self.record(Dataset::Exams, exam_idx) else {
+            return Vec::new();
+        };
+        let mut out: Vec<u32> = exam
+            .str(col::exam::ID)
+            .and_then(|id| self.sessions_by_exam.get(id))
+            .cloned()
+            .unwrap_or_default();
+        if let Some(s) = exam
+            .str(col::exam::SESSION_ID)
+            .and_then(|s| self.lookup(Dataset::Sessions, s))
+            && !out.contains(&s)
+        {
+            out.push(s);
+        }
+        out.sort_unstable();
+        out
+    }
+
+    pub fn exam_reactions(&self, exam_idx: u32) -> &[u32] {
+        self.record(Dataset::Exams, exam_idx)
+            .and_then(|e| e.str(col::exam::ID))
+            .and_then(|id| self.reactions_by_exam.get(id))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// The date a record is judged by: an exam's DOS; a reaction's exam's DOS; a session's
+    /// linked exam's DOS, else the local date of `requested_at`; coverage's local start date.
+    pub fn record_date(&self, dataset: Dataset, idx: u32) -> Option<NaiveDate> {
+        match dataset {
+            Dataset::Exams => self.exam_facts.get(idx as usize)?.dos,
+            Dataset::Reactions => {
+                let exam = self.join(dataset, idx, Join::Exam)?;
+                self.exam_facts.get(exam as usize)?.dos
+            }
+            Dataset::Sessions => {
+                if let Some(exam) = self.join(dataset, idx, Join::Exam)
+                    && let Some(d) = self.exam_facts.get(exam as usize).and_then(|f| f.dos)
+                {
+                    return Some(d);
+                }
+                let r = self.record(dataset, idx)?;
+                let t = r.get(col::session::REQUESTED_AT).instant()?;
+                Some(crate::bundle::time::local_date(
+                    t,
+                    self.facility_zone(r.str(col::session::FACILITY_ID)),
+                ))
+            }
+            Dataset::Coverage => {
+                let r = self.record(dataset, idx)?;
+                let t = r.get(col::coverage::START).instant()?;
+                Some(crate::bundle::time::local_date(
+                    t,
+                    self.facility_zone(r.str(col::coverage::FACILITY_ID)),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    pub fn facility_zone(&self, facility_id: Option<&str>) -> chrono_tz::Tz {
+        facility_id
+            .and_then(|id| self.lookup(Dataset::Facilities, id))
+            .and_then(|i| self.record(Dataset::Facilities, i))
+            .and_then(|f| f.str(col::facility::TIMEZONE))
+            .and_then(crate::bundle::time::parse_zone)
+            .unwrap_or(self.bundle.manifest.timezone)
+    }
+
+    /// The value of a resolved field on record `idx` of `dataset`.
+    pub fn value(&self, dataset: Dataset, idx: u32, field: FieldRef) -> Value {
+        match field {
+            FieldRef::Own(i) => self
+                .record(dataset, idx)
+                .map(|r| r.get(i).clone())
+                .unwrap_or(Value::Missing),
+            FieldRef::Joined(join, i) => self
+                .join(dataset, idx, join)
+                .and_then(|j| self.record(join.target(), j))
+                .map(|r| r.get(i).clone())
+                .unwrap_or(Value::Missing),
+            FieldRef::Derived(d) => self.derived(dataset, idx, d),
+        }
+    }
+
+    fn derived(&self, dataset: Dataset, idx: u32, d: Derived) -> Value {
+        let exam_facts = || -> Option<&ExamFacts> {
+            let exam = match dataset {
+                Dataset::Exams => idx,
+                Dataset::Reactions => self.join(dataset, idx, Join::Exam)?,
+                _ => return None,
+            };
+            self.exam_facts.get(exam as usize)
+        };
+        let v = match d {
+            Derived::Dos => self.record_date(dataset, idx).map(Value::Date),
+            Derived::DosYear => self
+                .record_date(dataset, idx)
+                .map(|d| Value::Int(i64::from(d.year()))),
+            Derived::RequiredLevel => exam_facts()
+                .and_then(|f| f.level)
+                .map(|l| Value::Enum(l.name())),
+            Derived::GlobalDays => exam_facts()
+                .and_then(|f| f.global_days.clone())
+                .map(Value::Str),
+            Derived::CodeFound => exam_facts().and_then(|f| f.code_found).map(Value::Bool),
+            Derived::CodesSource => Some(Value::Enum(self.codes_source)),
+            Derived::ResponseS => self.response_s(idx).map(Value::Float),
+        };
+        v.unwrap_or(Value::Missing)
+    }
+
+    /// `joined_at - requested_at` in seconds; `None` when unmeasured or out of order.
+    pub fn response_s(&self, session_idx: u32) -> Option<f64> {
+        let s = self.record(Dataset::Sessions, session_idx)?;
+        let requested = s.get(col::session::REQUESTED_AT).instant()?;
+        let joined = s.get(col::session::JOINED_AT).instant()?;
+        let secs = seconds_between(requested, joined);
+        (secs >= 0.0).then_some(secs)
+    }
+}
+
+pub fn seconds_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
+    (b - a).num_milliseconds() as f64 / 1000.0
+}
+
+fn exam_facts(
+    exam: &Record,
+    zones: &ZoneLookup<'_>,
+    codes: &HashMap<(&str, i64), &Record>,
+) -> ExamFacts {
+    let dos = dos::exam_dos(exam, zones);
+    let mut facts = ExamFacts {
+        dos,
+        ..ExamFacts::default()
+    };
+    let (Some(code), Some(dos)) = (exam.str(col::exam::CPT_CODE), dos) else {
+        return facts;
+    };
+    match codes.get(&(code, i64::from(dos.year()))) {
+        None => {
+            facts.code_found = Some(false);
+            // A contrast exam whose code is absent for the DOS year is treated as direct.
+            if exam.get(col::exam::CONTRAST).as_bool() == Some(true) {
+                facts.level = Some(Level::Direct);
+            }
+        }
+        Some(row) => {
+            facts.code_found = Some(true);
+            facts.level = row.str(col::code::INDICATOR).and_then(Level::of_indicator);
+            facts.global_days = row.str(col::code::GLOBAL_DAYS).map(Into::into);
+        }
+    }
+    facts
+}

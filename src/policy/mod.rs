@@ -1,0 +1,8 @@
+//! Policy packs: the file format, loading with located errors, version selection, the Rhai sandbox.
+
+pub mod error;
+pub mod fields;
+pub mod file;
+pub mod load;
+pub mod model;
+pub mod sandbox;

@@ -1,0 +1,225 @@
+//! Validated policy packs: versions, rules, scopes and checks, with every field name resolved.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+
+use crate::bundle::Record;
+use crate::bundle::schema::Dataset;
+use crate::eval::model::Severity;
+use crate::policy::fields::FieldRef;
+
+/// A pack: one or more versions that chain by date of service.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub id: String,
+    /// Where it came from, for messages and inputs (`builtin:cms-direct-supervision`).
+    pub source: String,
+    /// Sorted by `effective_from`.
+    pub versions: Vec<Arc<PackVersion>>,
+}
+
+impl Pack {
+    /// The version in effect on `dos`, if any.
+    pub fn version_on(&self, dos: NaiveDate) -> Option<&Arc<PackVersion>> {
+        self.versions.iter().find(|v| v.covers(dos))
+    }
+
+    /// A single version open at both ends judges every record, with or without a date.
+    pub fn is_timeless(&self) -> bool {
+        self.versions.len() == 1
+            && self.versions[0].effective_from.is_none()
+            && self.versions[0].effective_to.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PackVersion {
+    pub pack_id: String,
+    pub version: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub effective_from: Option<NaiveDate>,
+    pub effective_to: Option<NaiveDate>,
+    pub supersedes: Option<String>,
+    pub regulatory: bool,
+    pub citations: Vec<String>,
+    pub changelog: Vec<String>,
+    /// The TOML file, as shown to users (`builtin:x/1.0.0.toml` or a path).
+    pub path: String,
+    pub sha256: String,
+    pub parameters: BTreeMap<String, toml::Value>,
+    pub rules: Vec<Rule>,
+    /// The pack's own procedure_codes table (illustrative), typed like bundle records.
+    pub procedure_codes: Option<Arc<Vec<Record>>>,
+    /// Rhai scripts of this version: (display path, sha256, bytes).
+    pub scripts: Vec<(String, String, u64)>,
+}
+
+impl PackVersion {
+    pub fn covers(&self, dos: NaiveDate) -> bool {
+        self.effective_from.is_none_or(|f| f <= dos) && self.effective_to.is_none_or(|t| dos <= t)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub severity_by: Option<(FieldRef, BTreeMap<String, Severity>)>,
+    pub dataset: Dataset,
+    pub when: Vec<Condition>,
+    pub requires: Vec<(String, FieldRef)>,
+    pub check: Check,
+    pub message: Template,
+    pub evidence: Vec<(String, FieldRef)>,
+    pub citation: String,
+    pub remediation: String,
+}
+
+/// One scope condition on a field.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub name: String,
+    pub field: FieldRef,
+    pub test: ConditionTest,
+}
+
+#[derive(Debug, Clone)]
+pub enum ConditionTest {
+    /// The value equals one of these (text compared exactly, enums by canonical name).
+    OneOf(Vec<Literal>),
+    NoneOf(Vec<Literal>),
+    Present(bool),
+}
+
+/// A literal from a policy file, compared with record values.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Date(NaiveDate),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl CompareOp {
+    pub const NAMES: [&'static str; 6] = ["==", "!=", "<", "<=", ">", ">="];
+
+    pub fn parse(s: &str) -> Option<CompareOp> {
+        Some(match s {
+            "==" => CompareOp::Eq,
+            "!=" => CompareOp::Ne,
+            "<" => CompareOp::Lt,
+            "<=" => CompareOp::Le,
+            ">" => CompareOp::Gt,
+            ">=" => CompareOp::Ge,
+            _ => return None,
+        })
+    }
+
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Lt => "<",
+            CompareOp::Le => "<=",
+            CompareOp::Gt => ">",
+            CompareOp::Ge => ">=",
+        }
+    }
+}
+
+/// What a compare check compares the field with.
+#[derive(Debug, Clone)]
+pub enum Operand {
+    Literal(Literal),
+    Field(String, FieldRef),
+}
+
+/// The check of a rule: what must hold for the record to pass.
+#[derive(Debug, Clone)]
+pub enum Check {
+    /// Every field present.
+    Required(Vec<(String, FieldRef)>),
+    /// `field op operand` holds.
+    Compare {
+        field: (String, FieldRef),
+        op: CompareOp,
+        operand: Operand,
+    },
+    /// The field's value is one of the listed values.
+    OneOf {
+        field: (String, FieldRef),
+        values: Vec<Literal>,
+    },
+    /// `to - from` in seconds is at most `max_s`.
+    Duration {
+        from: (String, FieldRef),
+        to: (String, FieldRef),
+        max_s: f64,
+    },
+    /// The field's value names a record of `dataset` by its key.
+    Reference {
+        field: (String, FieldRef),
+        dataset: Dataset,
+    },
+    /// A Rhai expression over `r` (the record) and `params`: true passes.
+    Expr { source: String, ast: Arc<rhai::AST> },
+    /// A Rhai script defining `fn check(r, params)`.
+    Script { path: String, ast: Arc<rhai::AST> },
+    /// A check computed in Rust by the engine (the export-integrity rules).
+    Builtin(String),
+}
+
+impl Check {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Check::Required(_) => "required",
+            Check::Compare { .. } => "compare",
+            Check::OneOf { .. } => "one_of",
+            Check::Duration { .. } => "duration",
+            Check::Reference { .. } => "reference",
+            Check::Expr { .. } => "expr",
+            Check::Script { .. } => "script",
+            Check::Builtin(_) => "builtin",
+        }
+    }
+}
+
+pub const CHECK_KINDS: [&str; 8] = [
+    "required",
+    "compare",
+    "one_of",
+    "duration",
+    "reference",
+    "expr",
+    "script",
+    "builtin",
+];
+
+/// A message template: text with `{name}` placeholders, resolved at load time.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Field(FieldRef),
+    Param(String),
+    Evidence(String),
+}
