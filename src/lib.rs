@@ -7,4 +7,5 @@ pub mod bundle;
 pub mod eval;
 pub mod generate;
 pub mod policy;
+pub mod report;
 pub mod suggest;

@@ -527,7 +527,14 @@ fn build_rule(
     }
     let severity = parse_severity(&spec.severity, ctx)?;
     let dataset_name = spec.dataset.get_ref();
-    let dataset = Dataset::from_name(dataset_name).ok_or_else(|| {
+    let builtin = spec.check.get_ref().kind.get_ref() == "builtin";
+    // Builtin checks (the export-integrity rules) read every dataset: `dataset = "*"`.
+    let dataset = if builtin && dataset_name == "*" {
+        Some(Dataset::Facilities)
+    } else {
+        Dataset::from_name(dataset_name)
+    };
+    let dataset = dataset.ok_or_else(|| {
         ctx.err(
             format!("unknown dataset `{dataset_name}`"),
             spec.dataset.span(),

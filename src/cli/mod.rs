@@ -1,0 +1,238 @@
+//! The command line: clap definitions and one function per command. Binary side only.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use vigil::bundle::{Bundle, BundleError};
+use vigil::eval::model::Severity;
+use vigil::eval::run::{EvalError, evaluate};
+use vigil::eval::world::World;
+use vigil::policy::error::PolicyError;
+use vigil::policy::load::load_packs;
+use vigil::report::{inspect, json, text};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Audit remote contrast supervision records against versioned policy packs"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const CHECK_EXAMPLES: &str = "Examples:
+  vigil check fixtures/bundles/demo
+  vigil check export/ --format json -o findings.json --as-of 2026-04-02
+  vigil check export/ --policies builtin --policies ./our-packs --fail-on critical
+  vigil check export/ --policies ./only-this-pack      (export-integrity always runs too)
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 could not run.";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate the policy packs over a record bundle and report findings
+    #[command(after_help = CHECK_EXAMPLES)]
+    Check(CheckArgs),
+    /// Read and type every file of a bundle without evaluating any rule
+    #[command(
+        after_help = "Examples:\n  vigil inspect fixtures/bundles/demo\n  vigil inspect export/ --format json"
+    )]
+    Inspect {
+        bundle: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+        /// Write the output to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Write a deterministic synthetic bundle (for demos, tests and benchmarks)
+    #[command(
+        after_help = "Examples:\n  vigil gen --exams 500 --seed 7 --out /tmp/demo\n  vigil gen --exams 1000000 --seed 1 --out /tmp/big --defect-rate 0.01"
+    )]
+    Gen {
+        #[arg(long, default_value_t = 500)]
+        exams: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Share of records carrying a deliberate problem, spread over the rules
+        #[arg(long, default_value_t = 0.02)]
+        defect_rate: f64,
+        /// Months of data, starting 2026-01
+        #[arg(long, default_value_t = 3)]
+        months: u32,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The bundle folder (holding bundle.toml)
+    pub bundle: PathBuf,
+    /// A pack folder, a folder of packs, or `builtin` (repeatable; default: the shipped packs)
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policies: Vec<String>,
+    /// The "now" stamped on the output: RFC 3339, or a date (midnight UTC)
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: OutputFormat,
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = ["critical", "high", "medium", "low", "info", "none"])]
+    pub fail_on: String,
+    /// Write the output to FILE instead of standard output
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+/// Why a command could not run (exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
+    #[error("invalid policy: {0}")]
+    Policy(#[from] PolicyError),
+    #[error("policy script error: {0}")]
+    Eval(#[from] EvalError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot write `{path}`: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Gen(#[from] vigil::generate::GenError),
+}
+
+/// Runs a command; `Ok(code)` is 0 or 1.
+pub fn run(cli: Cli) -> Result<i32, CliError> {
+    match cli.command {
+        Command::Check(args) => check(args),
+        Command::Inspect {
+            bundle,
+            format,
+            output,
+        } => {
+            let bundle = Bundle::load(&bundle)?;
+            let report = inspect::inspect(&bundle);
+            let out = match format {
+                OutputFormat::Text => inspect::inspect_text(&report),
+                OutputFormat::Json => to_json(&report)?,
+            };
+            emit(&out, output.as_deref())?;
+            Ok(0)
+        }
+        Command::Gen {
+            exams,
+            seed,
+            out,
+            defect_rate,
+            months,
+        } => {
+            let opts = vigil::generate::GenOptions {
+                exams,
+                seed,
+                defect_rate,
+                months,
+                ..vigil::generate::GenOptions::default()
+            };
+            let summary = vigil::generate::generate(&opts, &out)?;
+            let records: u64 = summary.files.iter().map(|(_, n)| n).sum();
+            eprintln!(
+                "wrote {} files, {records} records, to {}",
+                summary.files.len(),
+                out.display()
+            );
+            Ok(0)
+        }
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map(|s| s + "\n")
+        .map_err(|e| CliError::Usage(format!("cannot serialise the output: {e}")))
+}
+
+fn emit(text: &str, output: Option<&Path>) -> Result<(), CliError> {
+    match output {
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = stdout.write_all(text.as_bytes());
+            let _ = stdout.flush();
+            Ok(())
+        }
+    }
+}
+
+/// `--as-of`: RFC 3339, or a date meaning midnight UTC; written as RFC 3339 UTC.
+pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, CliError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        && let Some(t) = d.and_hms_opt(0, 0, 0)
+    {
+        return Ok(t.and_utc());
+    }
+    Err(CliError::Usage(format!(
+        "`--as-of {s}` is neither an RFC 3339 time (2026-04-02T00:00:00Z) nor a date (2026-04-02)"
+    )))
+}
+
+fn check(args: CheckArgs) -> Result<i32, CliError> {
+    let as_of = match &args.as_of {
+        Some(s) => parse_as_of(s)?,
+        None => Utc::now(),
+    }
+    .to_rfc3339_opts(SecondsFormat::Secs, true);
+    let fail_on = Severity::parse(&args.fail_on);
+    // Policies first: a bad policy should not wait for a large bundle to load.
+    let packs = load_packs(&args.policies)?;
+    let bundle = Bundle::load(&args.bundle)?;
+    let pack_codes = packs
+        .iter()
+        .flat_map(|p| p.versions.iter())
+        .find_map(|v| v.procedure_codes.clone());
+    let world = Arc::new(World::new(bundle, pack_codes));
+    let eval = evaluate(&world, &packs)?;
+    let out = match args.format {
+        OutputFormat::Json => to_json(&json::findings_document(
+            &world.bundle,
+            &packs,
+            &eval,
+            &as_of,
+        ))?,
+        OutputFormat::Text => {
+            let color = args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            text::check_summary(&world.bundle, &eval, text::Style { color })
+        }
+    };
+    emit(&out, args.output.as_deref())?;
+    let failing = fail_on.is_some_and(|threshold| {
+        eval.findings
+            .iter()
+            .any(|f| f.status == "fail" && f.severity <= threshold)
+    });
+    Ok(i32::from(failing))
+}

@@ -1,0 +1,112 @@
+//! The terminal summaries of `check` and `inspect`: counts first, then the most severe findings.
+
+use std::fmt::Write as _;
+
+use crate::bundle::Bundle;
+use crate::eval::model::Severity;
+use crate::eval::run::Evaluation;
+use crate::report::counts_by_severity;
+
+/// ANSI styling, on only for a terminal without NO_COLOR.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, s: Severity) -> String {
+        let code = match s {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low => "36",
+            Severity::Info => "2",
+        };
+        self.paint(code, &format!("{:<8}", s.name()))
+    }
+}
+
+/// How many findings the text summary lists.
+pub const TOP_FINDINGS: usize = 20;
+
+pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String {
+    let mut out = String::new();
+    let m = &bundle.manifest;
+    let _ = writeln!(
+        out,
+        "{} — {} ({} to {}): {} records in {} files",
+        style.paint("1", &m.id),
+        m.organization,
+        m.period_start,
+        m.period_end,
+        bundle.record_count(),
+        bundle.files.len()
+    );
+    if !bundle.absent.is_empty() {
+        let names: Vec<&str> = bundle.absent.iter().map(|d| d.name()).collect();
+        let _ = writeln!(out, "absent datasets (not exported): {}", names.join(", "));
+    }
+    if !bundle.ignored.is_empty() {
+        let _ = writeln!(out, "ignored files: {}", bundle.ignored.join(", "));
+    }
+    for w in &m.warnings {
+        let _ = writeln!(out, "warning: bundle.toml: {w}");
+    }
+    let counts = counts_by_severity(eval);
+    let total: u64 = counts.values().sum();
+    let _ = writeln!(out, "\nfindings: {total}");
+    for s in Severity::ALL {
+        if let Some(n) = counts.get(&s) {
+            let _ = writeln!(out, "  {} {n}", style.severity(s));
+        }
+    }
+    let _ = writeln!(out, "\nrules:");
+    let _ = writeln!(
+        out,
+        "  {:<9} {:<8} {:>9} {:>7} {:>7}  {}",
+        "rule", "severity", "evaluated", "failed", "n/a", "pack"
+    );
+    for r in &eval.rules {
+        let _ = writeln!(
+            out,
+            "  {:<9} {:<8} {:>9} {:>7} {:>7}  {}",
+            r.rule,
+            r.severity.name(),
+            r.evaluated,
+            r.failed,
+            r.not_applicable,
+            r.policy
+        );
+    }
+    if !eval.findings.is_empty() {
+        let shown = eval.findings.len().min(TOP_FINDINGS);
+        let _ = writeln!(out, "\nmost severe findings ({shown} of {total}):");
+        for f in eval.findings.iter().take(TOP_FINDINGS) {
+            let _ = writeln!(
+                out,
+                "  {} {:<8} {}:{}  {}",
+                style.severity(f.severity),
+                f.rule,
+                f.location.file,
+                f.location.line,
+                f.message
+            );
+        }
+        if eval.findings.len() > TOP_FINDINGS {
+            let _ = writeln!(
+                out,
+                "  ... {} more (use --format json for all)",
+                eval.findings.len() - TOP_FINDINGS
+            );
+        }
+    }
+    out
+}
