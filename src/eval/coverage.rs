@@ -11,10 +11,13 @@ use crate::bundle::schema::col;
 /// Half-open `[start, end)` in milliseconds since the epoch.
 type Window = (i64, i64);
 
+/// supervisor -> facility or `*` -> mode -> sorted, merged windows.
+type WindowMap = HashMap<Box<str>, HashMap<Box<str>, HashMap<&'static str, Vec<Window>>>>;
+
 #[derive(Debug, Default)]
 pub struct CoverageIndex {
     /// supervisor -> facility or `*` -> mode -> sorted, merged windows.
-    windows: HashMap<Box<str>, HashMap<Box<str>, HashMap<&'static str, Vec<Window>>>>,
+    windows: WindowMap,
 }
 
 /// What part of an interval no window covers.
@@ -27,8 +30,7 @@ pub struct Uncovered {
 
 impl CoverageIndex {
     pub fn new(coverage: &[Record]) -> CoverageIndex {
-        let mut windows: HashMap<Box<str>, HashMap<Box<str>, HashMap<&'static str, Vec<Window>>>> =
-            HashMap::new();
+        let mut windows = WindowMap::new();
         for r in coverage {
             let (Some(sup), Some(fac), Some(mode)) = (
                 r.str(col::coverage::SUPERVISOR_ID),
@@ -107,7 +109,7 @@ impl CoverageIndex {
         relevant.sort_unstable();
         if s == e {
             let covered = relevant.iter().any(|w| w.0 <= s && s < w.1);
-            return (!covered).then(|| Uncovered {
+            return (!covered).then_some(Uncovered {
                 seconds: 0.0,
                 first_gap: (start, end),
             });

@@ -71,8 +71,8 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
     let _ = writeln!(out, "\nrules:");
     let _ = writeln!(
         out,
-        "  {:<9} {:<8} {:>9} {:>7} {:>7}  {}",
-        "rule", "severity", "evaluated", "failed", "n/a", "pack"
+        "  {:<9} {:<8} {:>9} {:>7} {:>7}  pack",
+        "rule", "severity", "evaluated", "failed", "n/a"
     );
     for r in &eval.rules {
         let _ = writeln!(
