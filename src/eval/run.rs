@@ -65,7 +65,7 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
             ds
         };
         let mut assignment: HashMap<Dataset, Vec<Option<usize>>> = HashMap::new();
-        let mut undated: HashMap<Dataset, u64> = HashMap::new();
+        let mut undated: HashMap<Dataset, Vec<u32>> = HashMap::new();
         for &d in &datasets {
             let n = world.bundle.table(d).len();
             let assigned: Vec<Option<usize>> = if pack.is_timeless() {
@@ -80,10 +80,10 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                     .collect()
             };
             if !pack.is_timeless() {
-                let no_date = (0..n as u32)
+                let no_date: Vec<u32> = (0..n as u32)
                     .into_par_iter()
                     .filter(|i| world.record_date(d, *i).is_none())
-                    .count() as u64;
+                    .collect();
                 undated.insert(d, no_date);
             }
             assignment.insert(d, assigned);
@@ -141,17 +141,23 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                 }
             }
         }
-        // Records with no date cannot be given a version: not applicable to the pack's rules.
-        for (d, count) in undated {
-            if count == 0 {
-                continue;
-            }
+        // Records with no date cannot be given a version: not applicable to each rule whose
+        // scope (as the newest version writes it) does not already leave them out.
+        for (d, undated_records) in undated {
             for id in &order {
-                let on_dataset = pack
+                let Some(rule) = pack
                     .versions
                     .iter()
-                    .any(|v| v.rules.iter().any(|r| &r.id == id && r.dataset == d));
-                if let (true, Some(s)) = (on_dataset, pack_summaries.get_mut(id)) {
+                    .rev()
+                    .find_map(|v| v.rules.iter().find(|r| &r.id == id && r.dataset == d))
+                else {
+                    continue;
+                };
+                let count = undated_records
+                    .iter()
+                    .filter(|&&i| !out_of_scope(world, rule, i))
+                    .count() as u64;
+                if let (true, Some(s)) = (count > 0, pack_summaries.get_mut(id)) {
                     s.not_applicable += count;
                     *s.reasons.entry("no date of service".into()).or_default() += count;
                 }
@@ -164,6 +170,20 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
         findings,
         rules: summaries,
     })
+}
+
+/// Whether a scope condition of `rule` is definitely false for the record.
+fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
+    rule.when.iter().any(|c| condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
+}
+
+/// `None` when the condition reads a missing value.
+fn condition_holds(v: &Value, test: &ConditionTest) -> Option<bool> {
+    match test {
+        ConditionTest::Present(want) => Some(v.is_present() == *want),
+        ConditionTest::OneOf(lits) => v.is_present().then(|| lits.iter().any(|l| matches_literal(v, l))),
+        ConditionTest::NoneOf(lits) => v.is_present().then(|| !lits.iter().any(|l| matches_literal(v, l))),
+    }
 }
 
 fn params_dynamic(version: &PackVersion) -> Dynamic {

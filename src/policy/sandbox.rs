@@ -16,7 +16,7 @@ use rhai::{
 use crate::bundle::schema::{Dataset, col};
 use crate::bundle::value::Value;
 use crate::eval::world::{World, seconds_between};
-use crate::policy::fields::{self, FieldRef};
+use crate::policy::fields;
 
 /// Operations one evaluation (one rule on one record) may take: a runaway loop stops here,
 /// within a fraction of a second.
@@ -227,10 +227,9 @@ fn get_field(r: &mut Rec, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
         });
     }
     match fields::resolve(r.dataset, name) {
-        Ok(field @ (FieldRef::Own(_) | FieldRef::Derived(_))) => {
-            Ok(to_dynamic(&r.world.value(r.dataset, r.idx, field)))
-        }
-        Ok(FieldRef::Joined(..)) | Err(_) => {
+        // `r["facility.state"]` works as in policy files.
+        Ok(field) => Ok(to_dynamic(&r.world.value(r.dataset, r.idx, field))),
+        Err(_) => {
             let hint =
                 crate::suggest::did_you_mean(name, r.dataset.fields().iter().map(|f| f.name))
                     .map(|s| format!(" (did you mean `{s}`?)"))
@@ -346,9 +345,6 @@ pub fn eval_script(ast: &AST, rec: Rec, params: &Dynamic) -> Result<Outcome, Run
 }
 
 fn outcome(result: Dynamic) -> Result<Outcome, RuntimeError> {
-    if result.is_unit() {
-        return Ok(Outcome::Pass);
-    }
     if let Some(b) = result.clone().try_cast::<bool>() {
         return Ok(if b {
             Outcome::Pass
@@ -361,8 +357,8 @@ fn outcome(result: Dynamic) -> Result<Outcome, RuntimeError> {
     }
     Err(RuntimeError {
         message: format!(
-            "returned a `{}`; return true/false, pass(), fail(#{{...}}) or not_applicable(\"reason\")",
-            result.type_name()
+            "returned {}; end with true/false, pass(), fail(#{{...}}) or not_applicable(\"reason\")",
+            if result.is_unit() { "nothing (`()`)".to_string() } else { format!("a `{}`", result.type_name()) }
         ),
         line: None,
     })
