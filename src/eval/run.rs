@@ -121,7 +121,10 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                     .into_par_iter()
                     .filter(|i| assigned[*i as usize] == Some(vi))
                     .map(|i| judge(world, rule, version, &params, i).map(|j| (i, j)))
-                    .collect::<Result<_, _>>()?;
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| {
+                        first_error(world, rule, version, &params, assigned, vi).unwrap_or(e)
+                    })?;
                 for (idx, judgement) in results {
                     match judgement {
                         Judgement::OutOfScope => {}
@@ -172,17 +175,38 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
     })
 }
 
+/// After a parallel run failed, the error of the first failing record in walk order, so the
+/// message names the same record on every run.
+fn first_error(
+    world: &Arc<World>,
+    rule: &Rule,
+    version: &PackVersion,
+    params: &Dynamic,
+    assigned: &[Option<usize>],
+    vi: usize,
+) -> Option<EvalError> {
+    (0..assigned.len() as u32)
+        .filter(|i| assigned[*i as usize] == Some(vi))
+        .find_map(|i| judge(world, rule, version, params, i).err())
+}
+
 /// Whether a scope condition of `rule` is definitely false for the record.
 fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
-    rule.when.iter().any(|c| condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
+    rule.when
+        .iter()
+        .any(|c| condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
 }
 
 /// `None` when the condition reads a missing value.
 fn condition_holds(v: &Value, test: &ConditionTest) -> Option<bool> {
     match test {
         ConditionTest::Present(want) => Some(v.is_present() == *want),
-        ConditionTest::OneOf(lits) => v.is_present().then(|| lits.iter().any(|l| matches_literal(v, l))),
-        ConditionTest::NoneOf(lits) => v.is_present().then(|| !lits.iter().any(|l| matches_literal(v, l))),
+        ConditionTest::OneOf(lits) => v
+            .is_present()
+            .then(|| lits.iter().any(|l| matches_literal(v, l))),
+        ConditionTest::NoneOf(lits) => v
+            .is_present()
+            .then(|| !lits.iter().any(|l| matches_literal(v, l))),
     }
 }
 

@@ -62,6 +62,8 @@ pub struct World {
     keys: Vec<HashMap<Box<str>, u32>>,
     /// exam_id -> sessions whose `exam_id` is it.
     sessions_by_exam: HashMap<Box<str>, Vec<u32>>,
+    /// session_id -> every session record carrying it (repeats included).
+    sessions_by_id: HashMap<Box<str>, Vec<u32>>,
     /// exam_id -> reactions whose `exam_id` is it.
     reactions_by_exam: HashMap<Box<str>, Vec<u32>>,
     pub coverage: CoverageIndex,
@@ -94,6 +96,7 @@ impl World {
             map
         };
         let sessions_by_exam = collect(Dataset::Sessions, col::session::EXAM_ID);
+        let sessions_by_id = collect(Dataset::Sessions, col::session::ID);
         let reactions_by_exam = collect(Dataset::Reactions, col::reaction::EXAM_ID);
         let coverage = CoverageIndex::new(bundle.table(Dataset::Coverage));
         let bundle_has_codes = !bundle.absent.contains(&Dataset::ProcedureCodes);
@@ -132,6 +135,7 @@ impl World {
             codes_source,
             keys,
             sessions_by_exam,
+            sessions_by_id,
             reactions_by_exam,
             coverage,
             exam_facts,
@@ -171,14 +175,15 @@ impl World {
             .and_then(|id| self.sessions_by_exam.get(id))
             .cloned()
             .unwrap_or_default();
-        if let Some(s) = exam
+        // A link that collects records takes every record carrying the key (bundle-v1.md).
+        if let Some(linked) = exam
             .str(col::exam::SESSION_ID)
-            .and_then(|s| self.lookup(Dataset::Sessions, s))
-            && !out.contains(&s)
+            .and_then(|s| self.sessions_by_id.get(s))
         {
-            out.push(s);
+            out.extend(linked);
         }
         out.sort_unstable();
+        out.dedup();
         out
     }
 

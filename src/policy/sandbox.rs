@@ -358,7 +358,11 @@ fn outcome(result: Dynamic) -> Result<Outcome, RuntimeError> {
     Err(RuntimeError {
         message: format!(
             "returned {}; end with true/false, pass(), fail(#{{...}}) or not_applicable(\"reason\")",
-            if result.is_unit() { "nothing (`()`)".to_string() } else { format!("a `{}`", result.type_name()) }
+            if result.is_unit() {
+                "nothing (`()`)".to_string()
+            } else {
+                format!("a `{}`", result.type_name())
+            }
         ),
         line: None,
     })

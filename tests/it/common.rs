@@ -1,0 +1,119 @@
+//! Helpers shared by the test modules: the binary, fixture paths, findings.json access.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The crate root; fixture paths in case files are relative to it.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The path of a fixture bundle, relative to the crate root (so messages show no temp paths).
+pub fn bundle(name: &str) -> String {
+    format!("fixtures/bundles/{name}")
+}
+
+/// `vigil`, run from the crate root, without colour.
+pub fn vigil() -> Command {
+    let mut cmd = Command::cargo_bin("vigil").unwrap();
+    cmd.current_dir(root()).env("NO_COLOR", "1");
+    cmd
+}
+
+/// The result of one run.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}); stderr:\n{}\nstdout:\n{}",
+                self.stderr, self.stdout
+            )
+        })
+    }
+}
+
+/// Runs `vigil ARGS`; asserts it did not panic or die from a signal.
+pub fn run(args: &[&str]) -> Run {
+    run_in(&root(), args)
+}
+
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let out = vigil().current_dir(dir).args(args).output().unwrap();
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "vigil {args:?} panicked:\n{}",
+        run.stderr
+    );
+    assert!(run.code >= 0, "vigil {args:?} died from a signal");
+    run
+}
+
+/// `vigil check BUNDLE --format json --as-of 2026-04-02 EXTRA...`
+pub fn check_json(bundle: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["check", bundle, "--format", "json", "--as-of", "2026-04-02"];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+pub fn findings(doc: &Value) -> &Vec<Value> {
+    doc["findings"].as_array().expect("findings is an array")
+}
+
+/// The findings of `rule` (any subject).
+pub fn of_rule<'a>(doc: &'a Value, rule: &str) -> Vec<&'a Value> {
+    findings(doc).iter().filter(|f| f["rule"] == rule).collect()
+}
+
+/// The findings of `rule` on the record with key `key`.
+pub fn of_rule_key<'a>(doc: &'a Value, rule: &str, key: &str) -> Vec<&'a Value> {
+    findings(doc)
+        .iter()
+        .filter(|f| f["rule"] == rule && f["subject"]["key"] == key)
+        .collect()
+}
+
+/// One line a finding: severity, rule, file:line, key, field; for assertion messages and snapshots.
+pub fn finding_line(f: &Value) -> String {
+    let field = f["evidence"]["field"].as_str().unwrap_or("");
+    format!(
+        "{:<8} {:<8} {}:{} {} {}",
+        f["severity"].as_str().unwrap_or("?"),
+        f["rule"].as_str().unwrap_or("?"),
+        f["location"]["file"].as_str().unwrap_or("?"),
+        f["location"]["line"],
+        f["subject"]["key"].as_str().unwrap_or("?"),
+        field
+    )
+    .trim_end()
+    .to_string()
+}
+
+pub fn finding_lines(doc: &Value) -> String {
+    findings(doc)
+        .iter()
+        .map(finding_line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Replaces every occurrence of `dir` (and its canonical form) in `text` by `[TMP]`.
+pub fn mask(text: &str, dir: &Path) -> String {
+    let mut out = text.to_string();
+    if let Ok(canon) = dir.canonicalize() {
+        out = out.replace(&canon.display().to_string(), "[TMP]");
+    }
+    out.replace(&dir.display().to_string(), "[TMP]")
+}

@@ -1,0 +1,37 @@
+//! The integration tests of `vigil`: one binary, the CLI driven as a black box over the data
+//! fixtures in `fixtures/` (bundles, policy packs, and the expectations in `fixtures/cases/`).
+//! The modules live in `tests/it/` so that Cargo does not build each one as its own test binary.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "a test fails loudly on the first surprise"
+)]
+
+// Shared helpers: running the binary, reading findings.json, masking paths.
+#[path = "it/common.rs"]
+mod common;
+
+// Every bundle in fixtures/bundles/ with a case file in fixtures/cases/bundles/: exit code,
+// expected findings at file:line, record accounting, and a snapshot of the findings.
+#[path = "it/bundle_cases.rs"]
+mod bundle_cases;
+// Inputs that must stop the run with exit 2 (and never a panic): bundles and arguments.
+#[path = "it/bad_input.rs"]
+mod bad_input;
+// `vigil check`: text and JSON output, `-o`, determinism, `--fail-on`, `--as-of`, `--help`.
+#[path = "it/cli_check.rs"]
+mod cli_check;
+// A compliance officer's own pack beside (or instead of) the shipped packs.
+#[path = "it/custom_packs.rs"]
+mod custom_packs;
+// Every pack in fixtures/packs/err_* with a case file in fixtures/cases/packs/: exit 2 and
+// a diagnostic that points at the mistake.
+#[path = "it/policy_errors.rs"]
+mod policy_errors;
+// `vigil inspect`: records per dataset and unparseable values by field.
+#[path = "it/inspect.rs"]
+mod inspect;
+// SUP-001..SUP-007 of cms-direct-supervision, each firing and not firing, across versions.
+#[path = "it/sup_rules.rs"]
+mod sup_rules;
