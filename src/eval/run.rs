@@ -71,21 +71,21 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
             let assigned: Vec<Option<usize>> = if pack.is_timeless() {
                 vec![Some(0); n]
             } else {
-                (0..n as u32)
+                let dates: Vec<Option<chrono::NaiveDate>> = (0..n as u32)
                     .into_par_iter()
-                    .map(|i| {
-                        let date = world.record_date(d, i)?;
-                        pack.versions.iter().position(|v| v.covers(date))
+                    .map(|i| world.record_date(d, i))
+                    .collect();
+                let no_date = (0..n as u32)
+                    .filter(|i| dates[*i as usize].is_none())
+                    .collect();
+                undated.insert(d, no_date);
+                dates
+                    .iter()
+                    .map(|date| {
+                        date.and_then(|date| pack.versions.iter().position(|v| v.covers(date)))
                     })
                     .collect()
             };
-            if !pack.is_timeless() {
-                let no_date: Vec<u32> = (0..n as u32)
-                    .into_par_iter()
-                    .filter(|i| world.record_date(d, *i).is_none())
-                    .collect();
-                undated.insert(d, no_date);
-            }
             assignment.insert(d, assigned);
         }
         for (vi, version) in pack.versions.iter().enumerate() {

@@ -68,6 +68,8 @@ pub struct World {
     reactions_by_exam: HashMap<Box<str>, Vec<u32>>,
     pub coverage: CoverageIndex,
     pub exam_facts: Vec<ExamFacts>,
+    /// The zone of each facility record (its valid `timezone`, else the bundle's), parsed once.
+    facility_zones: Vec<chrono_tz::Tz>,
 }
 
 impl World {
@@ -122,6 +124,15 @@ impl World {
                 codes.entry((code, year)).or_insert(r);
             }
         }
+        let facility_zones = bundle
+            .table(Dataset::Facilities)
+            .iter()
+            .map(|f| {
+                f.str(col::facility::TIMEZONE)
+                    .and_then(crate::bundle::time::parse_zone)
+                    .unwrap_or(bundle.manifest.timezone)
+            })
+            .collect();
         let zones = ZoneLookup::new(&bundle);
         let exam_facts = bundle
             .table(Dataset::Exams)
@@ -139,6 +150,7 @@ impl World {
             reactions_by_exam,
             coverage,
             exam_facts,
+            facility_zones,
         }
     }
 
@@ -232,9 +244,7 @@ impl World {
     pub fn facility_zone(&self, facility_id: Option<&str>) -> chrono_tz::Tz {
         facility_id
             .and_then(|id| self.lookup(Dataset::Facilities, id))
-            .and_then(|i| self.record(Dataset::Facilities, i))
-            .and_then(|f| f.str(col::facility::TIMEZONE))
-            .and_then(crate::bundle::time::parse_zone)
+            .and_then(|i| self.facility_zones.get(i as usize).copied())
             .unwrap_or(self.bundle.manifest.timezone)
     }
 
