@@ -1,6 +1,7 @@
 //! The engine: packs x bundle -> findings, rule summaries and metrics. Pure: no file I/O, no printing.
 
 pub mod coverage;
+pub mod documentation;
 pub mod dos;
 pub mod model;
 pub mod quality;
