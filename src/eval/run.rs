@@ -39,7 +39,8 @@ pub struct Evaluation {
 enum Judgement {
     OutOfScope,
     Pass,
-    Fail(serde_json::Map<String, serde_json::Value>, Option<String>),
+    /// One or more findings on the record: evidence and an optional message each.
+    Fail(Vec<(Evidence, Option<String>)>),
     NotApplicable(String),
 }
 
@@ -133,12 +134,14 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                             summary.not_applicable += 1;
                             *summary.reasons.entry(reason).or_default() += 1;
                         }
-                        Judgement::Fail(evidence, message) => {
+                        Judgement::Fail(fails) => {
                             summary.evaluated += 1;
-                            summary.failed += 1;
-                            findings.push(rule_finding(
-                                world, pack, version, rule, idx, evidence, message,
-                            ));
+                            summary.failed += fails.len() as u64;
+                            for (evidence, message) in fails {
+                                findings.push(rule_finding(
+                                    world, pack, version, rule, idx, evidence, message,
+                                ));
+                            }
                         }
                     }
                 }
@@ -175,6 +178,15 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
     })
 }
 
+/// A script's failure map: a `message` key overrides the rule message; the rest is evidence.
+fn script_fail(map: &rhai::Map) -> (Evidence, Option<String>) {
+    let mut ev = sandbox::map_to_json(map);
+    let message = ev
+        .remove("message")
+        .and_then(|m| m.as_str().map(String::from));
+    (ev, message)
+}
+
 /// After a parallel run failed, the error of the first failing record in walk order, so the
 /// message names the same record on every run.
 fn first_error(
@@ -199,15 +211,18 @@ fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
 
 /// `None` when the condition reads a missing value.
 fn condition_holds(v: &Value, test: &ConditionTest) -> Option<bool> {
-    match test {
-        ConditionTest::Present(want) => Some(v.is_present() == *want),
-        ConditionTest::OneOf(lits) => v
-            .is_present()
-            .then(|| lits.iter().any(|l| matches_literal(v, l))),
-        ConditionTest::NoneOf(lits) => v
-            .is_present()
-            .then(|| !lits.iter().any(|l| matches_literal(v, l))),
+    if let ConditionTest::Present(want) = test {
+        return Some(v.is_present() == *want);
     }
+    if !v.is_present() {
+        return None;
+    }
+    Some(match test {
+        ConditionTest::OneOf(lits) => lits.iter().any(|l| matches_literal(v, l)),
+        ConditionTest::NoneOf(lits) => !lits.iter().any(|l| matches_literal(v, l)),
+        ConditionTest::Compare(op, l) => compare(v, &literal_value(l)).is_some_and(|o| op.holds(o)),
+        ConditionTest::Present(_) => true,
+    })
 }
 
 fn params_dynamic(version: &PackVersion) -> Dynamic {
@@ -230,16 +245,7 @@ fn judge(
     let d = rule.dataset;
     let mut unknown = None;
     for c in &rule.when {
-        let v = world.value(d, idx, c.field);
-        let holds = match &c.test {
-            ConditionTest::Present(want) => Some(v.is_present() == *want),
-            ConditionTest::OneOf(lits) => v
-                .is_present()
-                .then(|| lits.iter().any(|l| matches_literal(&v, l))),
-            ConditionTest::NoneOf(lits) => v
-                .is_present()
-                .then(|| !lits.iter().any(|l| matches_literal(&v, l))),
-        };
+        let holds = condition_holds(&world.value(d, idx, c.field), &c.test);
         match holds {
             Some(false) => return Ok(Judgement::OutOfScope),
             None => {
@@ -269,7 +275,7 @@ fn judge(
                 Judgement::Pass
             } else {
                 evidence.insert("missing".into(), missing.into());
-                Judgement::Fail(evidence, None)
+                Judgement::Fail(vec![(evidence, None)])
             }
         }
         Check::Compare { field, op, operand } => {
@@ -291,14 +297,7 @@ fn judge(
                 }
                 None => Judgement::NotApplicable(format!("`{}` cannot be compared", field.0)),
                 Some(ord) => {
-                    let holds = match op {
-                        CompareOp::Eq => ord.is_eq(),
-                        CompareOp::Ne => ord.is_ne(),
-                        CompareOp::Lt => ord.is_lt(),
-                        CompareOp::Le => ord.is_le(),
-                        CompareOp::Gt => ord.is_gt(),
-                        CompareOp::Ge => ord.is_ge(),
-                    };
+                    let holds = op.holds(ord);
                     if holds {
                         Judgement::Pass
                     } else {
@@ -308,7 +307,7 @@ fn judge(
                             format!("{} {}", op.symbol(), right.display().unwrap_or_default())
                                 .into(),
                         );
-                        Judgement::Fail(evidence, None)
+                        Judgement::Fail(vec![(evidence, None)])
                     }
                 }
             }
@@ -321,7 +320,7 @@ fn judge(
                 Judgement::Pass
             } else {
                 evidence.insert(field.0.clone(), value_json(&v));
-                Judgement::Fail(evidence, None)
+                Judgement::Fail(vec![(evidence, None)])
             }
         }
         Check::Duration { from, to, max_s } => match (value(from).instant(), value(to).instant()) {
@@ -332,7 +331,7 @@ fn judge(
                 } else {
                     evidence.insert("seconds".into(), json_f64(secs));
                     evidence.insert("max_s".into(), json_f64(*max_s));
-                    Judgement::Fail(evidence, None)
+                    Judgement::Fail(vec![(evidence, None)])
                 }
             }
             (None, _) => Judgement::NotApplicable(format!("`{}` missing", from.0)),
@@ -343,7 +342,7 @@ fn judge(
             Some(k) if world.lookup(*dataset, k).is_some() => Judgement::Pass,
             Some(k) => {
                 evidence.insert(field.0.clone(), k.into());
-                Judgement::Fail(evidence, None)
+                Judgement::Fail(vec![(evidence, None)])
             }
         },
         Check::Expr { ast, .. } | Check::Script { ast, .. } => {
@@ -359,14 +358,9 @@ fn judge(
             match result {
                 Ok(Outcome::Pass) => Judgement::Pass,
                 Ok(Outcome::NotApplicable(reason)) => Judgement::NotApplicable(reason),
-                Ok(Outcome::Fail(map)) => {
-                    let mut ev = sandbox::map_to_json(&map);
-                    let message = ev
-                        .remove("message")
-                        .and_then(|m| m.as_str().map(String::from));
-                    evidence.append(&mut ev);
-                    Judgement::Fail(evidence, message)
-                }
+                Ok(Outcome::Fail(map)) => Judgement::Fail(vec![script_fail(&map)]),
+                Ok(Outcome::Fails(maps)) if maps.is_empty() => Judgement::Pass,
+                Ok(Outcome::Fails(maps)) => Judgement::Fail(maps.iter().map(script_fail).collect()),
                 Err(e) => {
                     let script = match &rule.check {
                         Check::Script { path, .. } => path.clone(),
@@ -389,12 +383,14 @@ fn judge(
         Check::Builtin(_) => Judgement::OutOfScope,
     };
     Ok(match judgement {
-        Judgement::Fail(mut ev, message) => {
-            for (name, field) in &rule.evidence {
-                ev.entry(name.clone())
-                    .or_insert_with(|| value_json(&world.value(d, idx, *field)));
+        Judgement::Fail(mut fails) => {
+            for (ev, _) in &mut fails {
+                for (name, field) in &rule.evidence {
+                    ev.entry(name.clone())
+                        .or_insert_with(|| value_json(&world.value(d, idx, *field)));
+                }
             }
-            Judgement::Fail(ev, message)
+            Judgement::Fail(fails)
         }
         other => other,
     })
@@ -532,7 +528,15 @@ fn rule_finding(
     message: Option<String>,
 ) -> Finding {
     let (key, file, line) = subject_key(world, rule.dataset, idx);
-    let message = message.unwrap_or_else(|| render(world, rule, version, idx, &evidence));
+    let mut message = message.unwrap_or_else(|| render(world, rule, version, idx, &evidence));
+    for (conditions, text) in &rule.addenda {
+        let applies = conditions.iter().all(|c| {
+            condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(true)
+        });
+        if applies {
+            message.push_str(text);
+        }
+    }
     Finding {
         id: String::new(),
         rule: rule.id.clone(),

@@ -10,7 +10,7 @@ use crate::bundle::schema::{Dataset, col};
 use crate::bundle::value::Value;
 use crate::bundle::{Bundle, Record, ZoneLookup};
 use crate::eval::coverage::CoverageIndex;
-use crate::eval::dos;
+use crate::eval::{documentation, dos};
 use crate::policy::fields::{Derived, FieldRef, Join};
 
 /// The supervision level a procedure code requires (bundle-v1.md, procedure_codes).
@@ -44,6 +44,18 @@ impl Level {
     }
 }
 
+/// Counts per facility for the aggregate rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FacilityStats {
+    /// Completed exams with contrast, by class (`iodinated`, `gadolinium`).
+    pub contrast_exams: HashMap<&'static str, u64>,
+    /// Reactions on those exams, by the exam's class.
+    pub contrast_reactions: HashMap<&'static str, u64>,
+    /// Reactions whose exam is at the facility (any exam), and how many are documented completely.
+    pub reactions: u64,
+    pub documented: u64,
+}
+
 /// Facts derived once per exam.
 #[derive(Debug, Clone, Default)]
 pub struct ExamFacts {
@@ -68,6 +80,8 @@ pub struct World {
     reactions_by_exam: HashMap<Box<str>, Vec<u32>>,
     pub coverage: CoverageIndex,
     pub exam_facts: Vec<ExamFacts>,
+    /// Aggregates per facility id (BEN-003, BEN-004).
+    facility_stats: HashMap<Box<str>, FacilityStats>,
     /// The zone of each facility record (its valid `timezone`, else the bundle's), parsed once.
     facility_zones: Vec<chrono_tz::Tz>,
 }
@@ -151,7 +165,9 @@ impl World {
             coverage,
             exam_facts,
             facility_zones,
+            facility_stats: HashMap::new(),
         }
+        .with_facility_stats()
     }
 
     pub fn record(&self, dataset: Dataset, idx: u32) -> Option<&Record> {
@@ -287,8 +303,84 @@ impl World {
             Derived::CodeFound => exam_facts().and_then(|f| f.code_found).map(Value::Bool),
             Derived::CodesSource => Some(Value::Enum(self.codes_source)),
             Derived::ResponseS => self.response_s(idx).map(Value::Float),
+            Derived::Unmeasured => self
+                .record(dataset, idx)
+                .map(|s| Value::Bool(!s.get(col::session::JOINED_AT).is_present())),
+            Derived::ScheduledDate => self.record(dataset, idx).and_then(|e| {
+                let t = e.get(col::exam::SCHEDULED_AT).instant()?;
+                let zone = self.facility_zone(e.str(col::exam::FACILITY_ID));
+                Some(Value::Date(crate::bundle::time::local_date(t, zone)))
+            }),
+            Derived::DocumentationMissing => self.record(dataset, idx).map(|r| {
+                let missing = documentation::check(r).missing;
+                Value::List(missing.into_iter().map(Into::into).collect())
+            }),
+            Derived::DocumentationComplete => self
+                .record(dataset, idx)
+                .and_then(|r| documentation::check(r).complete())
+                .map(Value::Bool),
+            Derived::ReactionsCount => self
+                .facility_stats(idx)
+                .map(|s| Value::Int(s.reactions as i64)),
+            Derived::DocumentationCompleteShare => self
+                .facility_stats(idx)
+                .filter(|s| s.reactions > 0)
+                .map(|s| Value::Float(s.documented as f64 / s.reactions as f64)),
         };
         v.unwrap_or(Value::Missing)
+    }
+
+    /// Aggregates of the facility record `idx`, by its id.
+    pub fn facility_stats(&self, idx: u32) -> Option<&FacilityStats> {
+        let id = self
+            .record(Dataset::Facilities, idx)?
+            .str(col::facility::ID)?;
+        self.facility_stats.get(id)
+    }
+
+    fn with_facility_stats(mut self) -> World {
+        let mut stats: HashMap<Box<str>, FacilityStats> = HashMap::new();
+        let exams = self.bundle.table(Dataset::Exams);
+        let contrast_class = |e: &Record| -> Option<&'static str> {
+            let completed = e.get(col::exam::STATUS) == &Value::Enum("completed");
+            let contrast = e.get(col::exam::CONTRAST).as_bool() == Some(true);
+            match e.get(col::exam::CONTRAST_CLASS) {
+                Value::Enum(c) if completed && contrast => Some(*c),
+                _ => None,
+            }
+        };
+        for e in exams {
+            if let (Some(f), Some(class)) = (e.str(col::exam::FACILITY_ID), contrast_class(e)) {
+                *stats
+                    .entry(f.into())
+                    .or_default()
+                    .contrast_exams
+                    .entry(class)
+                    .or_default() += 1;
+            }
+        }
+        for r in self.bundle.table(Dataset::Reactions) {
+            let Some(exam) = r
+                .str(col::reaction::EXAM_ID)
+                .and_then(|id| self.lookup(Dataset::Exams, id))
+                .and_then(|i| exams.get(i as usize))
+            else {
+                continue;
+            };
+            let Some(f) = exam.str(col::exam::FACILITY_ID) else {
+                continue;
+            };
+            let entry = stats.entry(f.into()).or_default();
+            entry.reactions += 1;
+            if documentation::check(r).complete() == Some(true) {
+                entry.documented += 1;
+            }
+            if let Some(class) = contrast_class(exam) {
+                *entry.contrast_reactions.entry(class).or_default() += 1;
+            }
+        }
+        self.facility_stats = stats;
+        self
     }
 
     /// `joined_at - requested_at` in seconds; `None` when unmeasured or out of order.

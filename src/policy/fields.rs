@@ -91,6 +91,18 @@ pub enum Derived {
     CodesSource,
     /// Session response time in seconds; missing when unmeasured or out of order.
     ResponseS,
+    /// Whether a session is unmeasured: `joined_at` missing or unparseable.
+    Unmeasured,
+    /// Local date (facility zone) of an exam's `scheduled_at`.
+    ScheduledDate,
+    /// Reaction documentation elements missing for its tier (RXN-002), as a list.
+    DocumentationMissing,
+    /// Whether the reaction's documentation is complete; missing when neither (tier unknown).
+    DocumentationComplete,
+    /// A facility's reactions (those whose exam is at the facility).
+    ReactionsCount,
+    /// Share of a facility's reactions whose documentation is complete; missing without reactions.
+    DocumentationCompleteShare,
 }
 
 impl Derived {
@@ -103,6 +115,12 @@ impl Derived {
             Derived::CodeFound => "code_found",
             Derived::CodesSource => "codes_source",
             Derived::ResponseS => "response_s",
+            Derived::Unmeasured => "unmeasured",
+            Derived::ScheduledDate => "scheduled_date",
+            Derived::DocumentationMissing => "documentation_missing",
+            Derived::DocumentationComplete => "documentation_complete",
+            Derived::ReactionsCount => "reactions_count",
+            Derived::DocumentationCompleteShare => "documentation_complete_share",
         }
     }
 
@@ -115,9 +133,17 @@ impl Derived {
                 Derived::GlobalDays,
                 Derived::CodeFound,
                 Derived::CodesSource,
+                Derived::ScheduledDate,
             ],
-            Dataset::Sessions => &[Derived::ResponseS],
-            Dataset::Reactions => &[Derived::Dos, Derived::DosYear],
+            Dataset::Sessions => &[Derived::Dos, Derived::ResponseS, Derived::Unmeasured],
+            Dataset::Reactions => &[
+                Derived::Dos,
+                Derived::DosYear,
+                Derived::DocumentationMissing,
+                Derived::DocumentationComplete,
+            ],
+            Dataset::Coverage => &[Derived::Dos],
+            Dataset::Facilities => &[Derived::ReactionsCount, Derived::DocumentationCompleteShare],
             _ => &[],
         }
     }

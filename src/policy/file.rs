@@ -39,6 +39,9 @@ pub struct PackHeader {
     pub citations: Vec<String>,
     #[serde(default)]
     pub changelog: Vec<String>,
+    /// Metric families this pack computes: `response`, `reactions`, `cancellations`.
+    #[serde(default)]
+    pub metrics: Vec<Spanned<String>>,
     /// A procedure_codes table shipped with the pack, relative to the pack folder.
     #[serde(default)]
     pub procedure_codes: Option<Spanned<String>>,
@@ -52,7 +55,7 @@ pub struct RuleSpec {
     pub severity: Spanned<String>,
     pub dataset: Spanned<String>,
     /// Scope: `field = value` (equals), `field = [a, b]` (one of), `field = { present = bool }`,
-    /// `field = { not = value | [values] }`.
+    /// `field = { not = value | [values] }`, `field = { gt | ge | lt | le = value }`.
     #[serde(default)]
     pub when: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
     /// Fields that must be present for the rule to apply; otherwise not applicable.
@@ -68,6 +71,16 @@ pub struct RuleSpec {
     /// Severity by a field's value, e.g. `{ field = "severity", values = { severe = "high" } }`.
     #[serde(default)]
     pub severity_by: Option<Spanned<SeverityBy>>,
+    /// Text appended to the message of findings whose record meets `when`.
+    #[serde(default)]
+    pub addendum: Vec<Spanned<AddendumSpec>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddendumSpec {
+    pub when: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    pub text: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -25,6 +25,9 @@ use crate::policy::sandbox;
 /// The shipped packs, embedded so they work from any directory and after `cargo install`.
 pub static BUILTIN_PACKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
 
+/// Metric families a pack may compute (rules-v1.md "Metrics").
+pub const METRIC_FAMILIES: [&str; 3] = ["response", "reactions", "cancellations"];
+
 /// The pack that always runs: the reader's contract.
 pub const EXPORT_INTEGRITY: &str = "export-integrity";
 
@@ -349,8 +352,22 @@ pub fn load_version(
         parameters: file.parameters.clone(),
         rules: Vec::new(),
         procedure_codes: None,
+        metrics: Vec::new(),
         scripts: Vec::new(),
     };
+    for m in &header.metrics {
+        if !METRIC_FAMILIES.contains(&m.get_ref().as_str()) {
+            return Err(
+                err(format!("unknown metric family `{}`", m.get_ref()), m.span()).with_help(
+                    suggestion(m.get_ref(), METRIC_FAMILIES).or(Some(format!(
+                        "metric families: {}",
+                        METRIC_FAMILIES.join(", ")
+                    ))),
+                ),
+            );
+        }
+        version_out.metrics.push(m.get_ref().clone());
+    }
     if let Some(codes) = &header.procedure_codes {
         let name = codes.get_ref();
         let bytes = source.read(name).ok_or_else(|| {
@@ -544,15 +561,11 @@ fn build_rule(
             Dataset::ALL.iter().map(|d| d.name()),
         ))
     })?;
-    let mut when = Vec::new();
-    for (name, value) in &spec.when {
-        let (field_name, field) = ctx.field(dataset, name)?;
-        let test = condition_test(value, ctx)?;
-        when.push(Condition {
-            name: field_name,
-            field,
-            test,
-        });
+    let when = conditions(&spec.when, dataset, ctx)?;
+    let mut addenda = Vec::new();
+    for a in &spec.addendum {
+        let a = a.get_ref();
+        addenda.push((conditions(&a.when, dataset, ctx)?, a.text.clone()));
     }
     let requires = spec
         .requires
@@ -598,7 +611,25 @@ fn build_rule(
         evidence,
         citation: spec.citation.clone(),
         remediation: spec.remediation.clone(),
+        addenda,
     })
+}
+
+fn conditions(
+    table: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    dataset: Dataset,
+    ctx: &RuleCtx<'_>,
+) -> Result<Vec<Condition>, PolicyError> {
+    let mut out = Vec::new();
+    for (name, value) in table {
+        let (field_name, field) = ctx.field(dataset, name)?;
+        out.push(Condition {
+            name: field_name,
+            field,
+            test: condition_test(value, ctx)?,
+        });
+    }
+    Ok(out)
 }
 
 fn parse_severity(s: &Spanned<String>, ctx: &RuleCtx<'_>) -> Result<Severity, PolicyError> {
@@ -635,7 +666,7 @@ fn condition_test(
 ) -> Result<ConditionTest, PolicyError> {
     let bad = || {
         ctx.err(
-            "a `when` condition is a value, a list of values, `{ present = true|false }` or `{ not = value|[values] }`".into(),
+            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }` or `{ gt|ge|lt|le = value }`".into(),
             value.span(),
         )
     };
@@ -651,9 +682,20 @@ fn condition_test(
                 Some((k, v)) if k == "not" => {
                     literals(v).map(ConditionTest::NoneOf).ok_or_else(bad)
                 }
+                Some((k, v)) if ["gt", "ge", "lt", "le"].contains(&k.as_str()) => {
+                    let op = match k.as_str() {
+                        "gt" => CompareOp::Gt,
+                        "ge" => CompareOp::Ge,
+                        "lt" => CompareOp::Lt,
+                        _ => CompareOp::Le,
+                    };
+                    literal(v)
+                        .map(|l| ConditionTest::Compare(op, l))
+                        .ok_or_else(bad)
+                }
                 Some((k, _)) => Err(ctx
                     .err(format!("unknown condition `{k}`"), value.span())
-                    .with_help(suggestion(k, ["present", "not"]))),
+                    .with_help(suggestion(k, ["present", "not", "gt", "ge", "lt", "le"]))),
                 None => Err(bad()),
             }
         }

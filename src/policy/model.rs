@@ -53,6 +53,8 @@ pub struct PackVersion {
     pub rules: Vec<Rule>,
     /// The pack's own procedure_codes table (illustrative), typed like bundle records.
     pub procedure_codes: Option<Arc<Vec<Record>>>,
+    /// Metric families this version computes (`response`, `reactions`, `cancellations`).
+    pub metrics: Vec<String>,
     /// Rhai scripts of this version: (display path, sha256, bytes).
     pub scripts: Vec<(String, String, u64)>,
 }
@@ -77,6 +79,8 @@ pub struct Rule {
     pub evidence: Vec<(String, FieldRef)>,
     pub citation: String,
     pub remediation: String,
+    /// Texts appended to messages of findings whose record meets every condition.
+    pub addenda: Vec<(Vec<Condition>, String)>,
 }
 
 /// One scope condition on a field.
@@ -93,6 +97,8 @@ pub enum ConditionTest {
     OneOf(Vec<Literal>),
     NoneOf(Vec<Literal>),
     Present(bool),
+    /// `field op value`, e.g. `{ gt = 0 }`.
+    Compare(CompareOp, Literal),
 }
 
 /// A literal from a policy file, compared with record values.
@@ -128,6 +134,18 @@ impl CompareOp {
             ">=" => CompareOp::Ge,
             _ => return None,
         })
+    }
+
+    /// Whether `left op right` holds, given how left compares to right.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
+        match self {
+            CompareOp::Eq => ord.is_eq(),
+            CompareOp::Ne => ord.is_ne(),
+            CompareOp::Lt => ord.is_lt(),
+            CompareOp::Le => ord.is_le(),
+            CompareOp::Gt => ord.is_gt(),
+            CompareOp::Ge => ord.is_ge(),
+        }
     }
 
     pub fn symbol(self) -> &'static str {

@@ -55,6 +55,8 @@ pub enum Outcome {
     Pass,
     Fail(Map),
     NotApplicable(String),
+    /// Several findings on one record (from an array result); empty means pass.
+    Fails(Vec<Map>),
 }
 
 /// The one engine: limits on, printing off, modules off (no file or network access exists in
@@ -115,6 +117,12 @@ fn build_engine() -> Engine {
                 .collect()
         })
         .register_fn("uncovered", uncovered)
+        .register_fn("contrast_exams", |r: &mut Rec, class: &str| -> i64 {
+            facility_count(r, class, |s| &s.contrast_exams)
+        })
+        .register_fn("contrast_reactions", |r: &mut Rec, class: &str| -> i64 {
+            facility_count(r, class, |s| &s.contrast_reactions)
+        })
         .register_fn("to_string", |r: &mut Rec| -> String { describe(r) })
         .register_fn("to_debug", |r: &mut Rec| -> String { describe(r) });
 
@@ -209,6 +217,21 @@ fn uncovered(r: &mut Rec) -> Dynamic {
             Dynamic::from(m)
         }
     }
+}
+
+/// A per-class count of a facility record's aggregates (0 for other records).
+fn facility_count(
+    r: &Rec,
+    class: &str,
+    pick: impl Fn(&crate::eval::world::FacilityStats) -> &std::collections::HashMap<&'static str, u64>,
+) -> i64 {
+    if r.dataset != Dataset::Facilities {
+        return 0;
+    }
+    r.world
+        .facility_stats(r.idx)
+        .and_then(|s| pick(s).get(class).copied())
+        .map_or(0, |n| n as i64)
 }
 
 fn get_field(r: &mut Rec, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
@@ -354,6 +377,23 @@ fn outcome(result: Dynamic) -> Result<Outcome, RuntimeError> {
     }
     if let Some(o) = result.clone().try_cast::<Outcome>() {
         return Ok(o);
+    }
+    // An array of outcomes: several findings on one record (an aggregate rule's groups).
+    if let Some(items) = result.clone().try_cast::<Array>() {
+        let mut fails = Vec::new();
+        for item in items {
+            match outcome(item)? {
+                Outcome::Fail(m) => fails.push(m),
+                Outcome::Pass => {}
+                Outcome::NotApplicable(_) | Outcome::Fails(_) => {
+                    return Err(RuntimeError {
+                        message: "an array result may hold only pass() and fail(...) items".into(),
+                        line: None,
+                    });
+                }
+            }
+        }
+        return Ok(Outcome::Fails(fails));
     }
     Err(RuntimeError {
         message: format!(
