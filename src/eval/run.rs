@@ -169,6 +169,8 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                 }
             }
         }
+        // Rule ids in catalogue order, whatever version introduced them.
+        order.sort();
         summaries.extend(order.iter().filter_map(|id| pack_summaries.remove(id)));
     }
     finish_ids(&mut findings);
