@@ -7,5 +7,6 @@ pub mod bundle;
 pub mod eval;
 pub mod generate;
 pub mod policy;
+pub mod reference;
 pub mod report;
 pub mod suggest;

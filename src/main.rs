@@ -9,7 +9,17 @@ fn main() {
     let code = match cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            // The whole chain: "cannot read `x`: No such file or directory".
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    message.push_str(&format!(": {text}"));
+                }
+                source = cause.source();
+            }
+            eprintln!("error: {message}");
             2
         }
     };

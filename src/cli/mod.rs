@@ -69,6 +69,27 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         months: u32,
     },
+    /// Reference data: procedure codes and their supervision levels
+    #[command(subcommand)]
+    Reference(ReferenceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Turn the CMS physician fee schedule relative value file (PPRRVU CSV) into a procedure_codes file
+    #[command(
+        after_help = "Examples:\n  vigil reference import-rvu PPRRVU26_JAN.csv --year 2026 -o export/reference/procedure_codes.csv\n\nKeeps global and TC rows (the global row wins), skips other modifiers, and writes\nsupervision indicators as two characters. Unknown indicators are kept as found and listed."
+    )]
+    ImportRvu {
+        /// The PPRRVU CSV file
+        file: PathBuf,
+        /// Fee schedule year the rows belong to
+        #[arg(long, value_parser = clap::value_parser!(i32).range(1992..=2100))]
+        year: i32,
+        /// Write the procedure_codes CSV to FILE instead of standard output
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -115,6 +136,8 @@ pub enum CliError {
     },
     #[error(transparent)]
     Gen(#[from] vigil::generate::GenError),
+    #[error(transparent)]
+    Reference(#[from] vigil::reference::ReferenceError),
 }
 
 /// Runs a command; `Ok(code)` is 0 or 1.
@@ -134,6 +157,9 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
             };
             emit(&out, output.as_deref())?;
             Ok(0)
+        }
+        Command::Reference(ReferenceCommand::ImportRvu { file, year, output }) => {
+            import_rvu(&file, year, output.as_deref())
         }
         Command::Gen {
             exams,
@@ -159,6 +185,33 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
             Ok(0)
         }
     }
+}
+
+fn import_rvu(file: &Path, year: i32, output: Option<&Path>) -> Result<i32, CliError> {
+    let (csv, summary) = vigil::reference::read_rvu_file(file, year)?;
+    emit(&csv, output)?;
+    eprintln!(
+        "imported {} codes for {year} from {} rows ({} other modifiers skipped, {} TC rows replaced by global, {} duplicates, {} rows without a code)",
+        summary.written,
+        summary.rows_read,
+        summary.skipped_modifier,
+        summary.replaced_by_global,
+        summary.duplicates,
+        summary.skipped_no_code
+    );
+    for (line, value) in &summary.bad_indicator {
+        eprintln!(
+            "warning: `{}`, line {line}: supervision indicator `{value}` is not a CMS code; kept as found (DQ-001 when a bundle uses it)",
+            file.display()
+        );
+    }
+    if summary.windows_1252_rows > 0 {
+        eprintln!(
+            "note: {} rows were read as Windows-1252",
+            summary.windows_1252_rows
+        );
+    }
+    Ok(0)
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {

@@ -6,7 +6,13 @@ use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
 
 /// Elements every reaction record needs.
-pub const ALL_TIERS: &[&str] = &["onset_at", "symptoms", "outcome", "documented_at", "documented_by"];
+pub const ALL_TIERS: &[&str] = &[
+    "onset_at",
+    "symptoms",
+    "outcome",
+    "documented_at",
+    "documented_by",
+];
 /// Added for moderate and severe reactions (`vitals_recorded` must be true).
 pub const MODERATE_AND_SEVERE: &[&str] = &[
     "treatment",
