@@ -16,8 +16,8 @@ pub fn exam_dos(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
     Some(time::local_date(instant, zone))
 }
 
-/// The DOS of a cancelled exam for BEN-005 and cancellation metrics: the local date of
-/// `scheduled_at` (rules-v1.md, BEN-005).
+/// The local date of `scheduled_at`: BEN-005 judges a cancelled exam by it (rules-v1.md). The
+/// cancellation metrics use the exam's DOS, as the catalogue's metric details say.
 pub fn scheduled_date(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
     let instant = exam.get(col::exam::SCHEDULED_AT).instant()?;
     Some(time::local_date(

@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod documentation;
 pub mod dos;
+pub mod metrics;
 pub mod model;
 pub mod quality;
 pub mod run;

@@ -10,6 +10,7 @@ use rhai::Dynamic;
 use crate::bundle::schema::Dataset;
 use crate::bundle::sha256_hex;
 use crate::bundle::value::Value;
+use crate::eval::metrics::{self, MetricFamilies};
 use crate::eval::model::{Finding, Location, RuleSummary, Severity, Subject};
 use crate::eval::quality::{Observation, data_quality};
 use crate::eval::world::{World, seconds_between};
@@ -34,6 +35,8 @@ pub struct EvalError {
 pub struct Evaluation {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleSummary>,
+    /// The catalogue metrics of the packs that ran (rules-v1.md "Metrics").
+    pub metrics: Vec<crate::eval::model::Metric>,
 }
 
 enum Judgement {
@@ -174,9 +177,21 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
         summaries.extend(order.iter().filter_map(|id| pack_summaries.remove(id)));
     }
     finish_ids(&mut findings);
+    let wants = |family: &str| {
+        packs
+            .iter()
+            .flat_map(|p| p.versions.iter())
+            .any(|v| v.metrics.iter().any(|m| m == family))
+    };
+    let families = MetricFamilies {
+        response: wants("response"),
+        reactions: wants("reactions"),
+        cancellations: wants("cancellations"),
+    };
     Ok(Evaluation {
         findings,
         rules: summaries,
+        metrics: metrics::compute(world, families),
     })
 }
 

@@ -56,6 +56,6 @@ pub fn findings_document(bundle: &Bundle, packs: &[Pack], eval: &Evaluation, as_
             "rules": eval.rules,
         },
         "findings": eval.findings,
-        "metrics": [],
+        "metrics": eval.metrics,
     })
 }
