@@ -35,3 +35,15 @@ mod inspect;
 // SUP-001..SUP-007 of cms-direct-supervision, each firing and not firing, across versions.
 #[path = "it/sup_rules.rs"]
 mod sup_rules;
+// ACR-001..ACR-003 of acr-contrast-supervision: versions by local DOS, rule summaries.
+#[path = "it/acr_rules.rs"]
+mod acr_rules;
+// RXN-001..RXN-007 of contrast-reactions: every reaction's findings, RXN-002 per tier.
+#[path = "it/rxn_rules.rs"]
+mod rxn_rules;
+// BEN-001..BEN-005 of network-benchmarks: boundaries and rule summaries.
+#[path = "it/ben_rules.rs"]
+mod ben_rules;
+// The demo bundle (every pack, every rule but BEN-003), metrics, and `vigil reference import-rvu`.
+#[path = "it/demo_and_reference.rs"]
+mod demo_and_reference;

@@ -319,9 +319,11 @@ impl World {
                 .record(dataset, idx)
                 .and_then(|r| documentation::check(r).complete())
                 .map(Value::Bool),
+            // A facility without any aggregate has zero reactions, not an unknown count.
             Derived::ReactionsCount => self
-                .facility_stats(idx)
-                .map(|s| Value::Int(s.reactions as i64)),
+                .record(dataset, idx)
+                .and_then(|f| f.str(col::facility::ID))
+                .map(|_| Value::Int(self.facility_stats(idx).map_or(0, |s| s.reactions as i64))),
             Derived::DocumentationCompleteShare => self
                 .facility_stats(idx)
                 .filter(|s| s.reactions > 0)

@@ -14,14 +14,22 @@ fn text_output_lists_the_summary_and_file_lines() {
     for part in [
         "12 records in 5 files",
         "absent datasets (not exported): reactions, procedure_codes",
-        "findings: 7",
+        "findings: 11",
         "critical 3",
+        "high     7",
         "SUP-004",
         "exams.csv:3",
         "exams.csv:5",
         "sessions.ndjson:3",
         "cms-direct-supervision",
         "export-integrity",
+        // every shipped pack has rows in the rules table
+        "acr-contrast-supervision",
+        "contrast-reactions",
+        "network-benchmarks",
+        // E2: virtual contrast supervision by an NP; E1, E2, E4: no on-site practitioner
+        "ACR-001",
+        "ACR-002",
     ] {
         assert!(r.stdout.contains(part), "missing `{part}`:\n{}", r.stdout);
     }

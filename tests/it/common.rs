@@ -117,3 +117,58 @@ pub fn mask(text: &str, dir: &Path) -> String {
     }
     out.replace(&dir.display().to_string(), "[TMP]")
 }
+
+/// The `summary.rules[]` entry of `rule`.
+pub fn rule_summary<'a>(doc: &'a Value, rule: &str) -> &'a Value {
+    doc["summary"]["rules"]
+        .as_array()
+        .expect("summary.rules is an array")
+        .iter()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no rule summary for {rule}"))
+}
+
+/// `(evaluated, failed, not_applicable)` of `rule` in the rule summary; the reasons of the
+/// not-applicable records add up to `not_applicable`.
+pub fn rule_counts(doc: &Value, rule: &str) -> (u64, u64, u64) {
+    let s = rule_summary(doc, rule);
+    let n = |k: &str| {
+        s[k].as_u64()
+            .unwrap_or_else(|| panic!("{rule}: no `{k}` in {s}"))
+    };
+    let reasons: u64 = s["reasons"]
+        .as_object()
+        .expect("reasons is an object")
+        .values()
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(reasons, n("not_applicable"), "{rule}: reasons {s}");
+    (n("evaluated"), n("failed"), n("not_applicable"))
+}
+
+/// The reasons of `rule`'s not-applicable records, joined (for `contains` checks).
+pub fn rule_reasons(doc: &Value, rule: &str) -> String {
+    rule_summary(doc, rule)["reasons"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// `(rule, subject key)` of every finding whose rule starts with `prefix`, sorted.
+pub fn rule_keys(doc: &Value, prefix: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = findings(doc)
+        .iter()
+        .filter(|f| f["rule"].as_str().unwrap().starts_with(prefix))
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["subject"]["key"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}

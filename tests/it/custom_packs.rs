@@ -77,8 +77,11 @@ fn builtin_beside_custom_runs_both() {
     assert_eq!(
         pack_ids(&doc),
         [
+            "acr-contrast-supervision",
             "cms-direct-supervision",
+            "contrast-reactions",
             "export-integrity",
+            "network-benchmarks",
             "lakeside-local"
         ]
     );

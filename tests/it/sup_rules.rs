@@ -130,3 +130,22 @@ fn sup004_takes_every_session_with_the_key() {
     assert_eq!(e3[0]["evidence"]["session_id"], "X3");
     assert_eq!(e3[0]["evidence"]["video"], false);
 }
+
+/// rules-v1: whether the CY2026 rule made virtual presence permanent for hospital outpatient
+/// services is unverified, so 3.0.0 findings at `hospital_outpatient` facilities say so.
+#[test]
+fn hospital_outpatient_findings_under_3_0_0_say_unverified() {
+    let doc = check_json(&bundle("sup_hospital_outpatient"), &[]).json();
+    let message = |key: &str| {
+        let found = of_rule_key(&doc, "SUP-002", key);
+        assert_eq!(found.len(), 1, "{key}: {found:?}");
+        found[0]["message"].as_str().unwrap().to_string()
+    };
+    let hospital = message("HO26");
+    assert!(hospital.contains("unverified"), "{hospital}");
+    assert!(hospital.contains("410.28(e)"), "{hospital}");
+    for key in ["OF26", "HO25"] {
+        let m = message(key);
+        assert!(!m.contains("unverified"), "{key}: {m}");
+    }
+}
