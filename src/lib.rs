@@ -3,6 +3,7 @@
 //! Data flows one way: [`bundle`] reads and types an export, [`policy`] loads the packs,
 //! [`eval`] judges the records (pure, no I/O), [`report`] writes what it found.
 
+pub mod baseline;
 pub mod bundle;
 pub mod eval;
 pub mod generate;
@@ -10,3 +11,4 @@ pub mod policy;
 pub mod reference;
 pub mod report;
 pub mod suggest;
+pub mod waiver;

@@ -47,3 +47,15 @@ mod ben_rules;
 // The demo bundle (every pack, every rule but BEN-003), metrics, and `vigil reference import-rvu`.
 #[path = "it/demo_and_reference.rs"]
 mod demo_and_reference;
+// `vigil check --format junit|sarif|github|ndjson`, each parsed back by a real consumer.
+#[path = "it/formats.rs"]
+mod formats;
+// Waivers (expiry, unmatched, malformed files) and baselines (`--baseline`, `vigil diff`).
+#[path = "it/waivers_baselines.rs"]
+mod waivers_baselines;
+// `vigil policy lint`, `vigil policy test`, `vigil schema policy`.
+#[path = "it/policy_checks.rs"]
+mod policy_checks;
+// `vigil policy diff`, `vigil policy catalog`, `vigil explain`, completions and man page.
+#[path = "it/policy_docs.rs"]
+mod policy_docs;

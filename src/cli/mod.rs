@@ -1,5 +1,10 @@
 //! The command line: clap definitions and one function per command. Binary side only.
 
+mod diff;
+mod policy;
+mod policy_checks;
+mod policy_docs;
+
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -72,6 +77,22 @@ pub enum Command {
     /// Reference data: procedure codes and their supervision levels
     #[command(subcommand)]
     Reference(ReferenceCommand),
+    /// Compare two findings.json files: new, resolved and persisting findings
+    Diff(diff::DiffArgs),
+    /// Tools for policy authors: lint, test, diff and catalogue packs
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// What a rule checks, why, its parameters and the pack versions that contain it
+    Explain(policy_docs::ExplainArgs),
+    /// Print a JSON Schema (`vigil schema policy`) for editors that complete and check files
+    Schema(policy_checks::SchemaArgs),
+    /// Print a shell completion script
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff)
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,19 +124,40 @@ pub struct CheckArgs {
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
-    pub format: OutputFormat,
+    pub format: CheckFormat,
     /// Exit 1 when a finding is at or above this severity
     #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = ["critical", "high", "medium", "low", "info", "none"])]
     pub fail_on: String,
     /// Write the output to FILE instead of standard output
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// A findings.json from an earlier run: only findings not in it can fail the run
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// A TOML waivers file: waived findings stay in the output but never fail the run
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Text,
     Json,
+}
+
+/// The formats of `vigil check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// JUnit XML: one testsuite per pack, one testcase per rule
+    Junit,
+    /// SARIF 2.1.0
+    Sarif,
+    /// GitHub Actions workflow-command annotations
+    Github,
+    /// One finding per line
+    Ndjson,
 }
 
 /// Why a command could not run (exit 2).
@@ -138,6 +180,10 @@ pub enum CliError {
     Gen(#[from] vigil::generate::GenError),
     #[error(transparent)]
     Reference(#[from] vigil::reference::ReferenceError),
+    #[error(transparent)]
+    Waiver(#[from] vigil::waiver::WaiverError),
+    #[error(transparent)]
+    Baseline(#[from] vigil::baseline::BaselineError),
 }
 
 /// Runs a command; `Ok(code)` is 0 or 1.
@@ -156,6 +202,26 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
                 OutputFormat::Json => to_json(&report)?,
             };
             emit(&out, output.as_deref())?;
+            Ok(0)
+        }
+        Command::Diff(args) => diff::run(args),
+        Command::Policy(cmd) => policy::run(cmd),
+        Command::Explain(args) => policy_docs::explain(args),
+        Command::Schema(args) => policy_checks::schema(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "vigil", &mut out);
+            emit(&String::from_utf8_lossy(&out), None)?;
+            Ok(0)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_mangen::Man::new(cmd)
+                .render(&mut out)
+                .map_err(|e| CliError::Usage(format!("cannot render the manual: {e}")))?;
+            emit(&String::from_utf8_lossy(&out), None)?;
             Ok(0)
         }
         Command::Reference(ReferenceCommand::ImportRvu { file, year, output }) => {
@@ -252,29 +318,40 @@ pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, CliError> {
 }
 
 fn check(args: CheckArgs) -> Result<i32, CliError> {
-    let as_of = match &args.as_of {
+    let as_of_time = match &args.as_of {
         Some(s) => parse_as_of(s)?,
         None => Utc::now(),
-    }
-    .to_rfc3339_opts(SecondsFormat::Secs, true);
+    };
+    let as_of = as_of_time.to_rfc3339_opts(SecondsFormat::Secs, true);
     let fail_on = Severity::parse(&args.fail_on);
-    // Policies first: a bad policy should not wait for a large bundle to load.
+    // Policies, waivers and baseline first: a bad one should not wait for a large bundle.
     let packs = load_packs(&args.policies)?;
+    let waivers = match &args.waivers {
+        Some(path) => Some(vigil::waiver::load(path, &packs)?),
+        None => None,
+    };
+    let baseline = match &args.baseline {
+        Some(path) => Some(vigil::baseline::load_ids(path)?),
+        None => None,
+    };
     let bundle = Bundle::load(&args.bundle)?;
     let pack_codes = packs
         .iter()
         .flat_map(|p| p.versions.iter())
         .find_map(|v| v.procedure_codes.clone());
     let world = Arc::new(World::new(bundle, pack_codes));
-    let eval = evaluate(&world, &packs)?;
+    let mut eval = evaluate(&world, &packs)?;
+    if let Some(waivers) = &waivers {
+        vigil::waiver::apply(waivers, &mut eval, &world, as_of_time);
+    }
+    let doc = || json::findings_document(&world.bundle, &packs, &eval, &as_of);
     let out = match args.format {
-        OutputFormat::Json => to_json(&json::findings_document(
-            &world.bundle,
-            &packs,
-            &eval,
-            &as_of,
-        ))?,
-        OutputFormat::Text => {
+        CheckFormat::Json => to_json(&doc())?,
+        CheckFormat::Junit => vigil::report::junit::junit(&doc()),
+        CheckFormat::Sarif => vigil::report::sarif::sarif(&doc(), &packs),
+        CheckFormat::Github => vigil::report::annotations::github(&doc()),
+        CheckFormat::Ndjson => vigil::report::ndjson::ndjson(&doc()),
+        CheckFormat::Text => {
             let color = args.output.is_none()
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -282,10 +359,13 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
         }
     };
     emit(&out, args.output.as_deref())?;
+    // Waived findings never fail the run; with a baseline, only findings new since it do.
     let failing = fail_on.is_some_and(|threshold| {
-        eval.findings
-            .iter()
-            .any(|f| f.status == "fail" && f.severity <= threshold)
+        eval.findings.iter().any(|f| {
+            f.status == "fail"
+                && f.severity <= threshold
+                && baseline.as_ref().is_none_or(|b| !b.contains(&f.id))
+        })
     });
     Ok(i32::from(failing))
 }

@@ -611,7 +611,7 @@ fn quality_finding(
 
 /// Stable ids (outputs-v1.md): sha256 over rule, dataset, key, canonical evidence and the
 /// occurrence number in walk order; then the report order.
-fn finish_ids(findings: &mut [Finding]) {
+pub fn finish_ids(findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.file_order, f.location.line));
     let mut seen: HashMap<String, u64> = HashMap::new();
     for f in findings.iter_mut() {

@@ -6,6 +6,10 @@
 //! contrast (RXN-007) is further gated so it stays rarer than real reactions. Reactions are few,
 //! so each draws a documentation defect with probability `min(1, 3 * defect_rate)` among six kinds
 //! (about 1% per kind by default).
+//!
+//! Two kinds are not drawn per exam but applied to the bundle as a whole (see `mod.rs`):
+//! [`Defect::UnderReporting`] (BEN-003) silences one site's reactions, and
+//! [`Defect::Unreadable`] (DQ-007) adds cut-off copies of a few sessions lines.
 
 /// A kind of defect; the discriminant indexes [`Defect::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +52,9 @@ pub(crate) enum Defect {
     SessionAtRisk,
     /// BEN-002: the supervisor joined after 31-90 s.
     SessionSlow,
+    /// BEN-003: a site whose reactions are never exported; counted once per contrast class in
+    /// which the site reaches BEN-003's default `min_exams`, so only at large sizes.
+    UnderReporting,
     /// BEN-005: cancelled for lack of coverage after virtual go-live.
     CoverageCancellation,
     /// DQ-001: a value that does not parse (status `complete`, a time without seconds, ...).
@@ -62,10 +69,12 @@ pub(crate) enum Defect {
     DstAmbiguous,
     /// DQ-006: date of service outside the period.
     OutsidePeriod,
+    /// DQ-007: a sessions line cut off mid-record (not JSON), next to the intact record.
+    Unreadable,
 }
 
 impl Defect {
-    pub(crate) const ALL: [Defect; 26] = [
+    pub(crate) const ALL: [Defect; 28] = [
         Defect::UnlistedCode,
         Defect::NoSupervision,
         Defect::GlobalPeriodVirtual,
@@ -85,6 +94,7 @@ impl Defect {
         Defect::ReactionWithoutContrast,
         Defect::SessionAtRisk,
         Defect::SessionSlow,
+        Defect::UnderReporting,
         Defect::CoverageCancellation,
         Defect::BadValue,
         Defect::DuplicateId,
@@ -92,6 +102,7 @@ impl Defect {
         Defect::TimeOrder,
         Defect::DstAmbiguous,
         Defect::OutsidePeriod,
+        Defect::Unreadable,
     ];
 
     /// The rule of rules-v1.md this defect makes fail.
@@ -116,6 +127,7 @@ impl Defect {
             Defect::ReactionWithoutContrast => "RXN-007",
             Defect::SessionAtRisk => "BEN-001",
             Defect::SessionSlow => "BEN-002",
+            Defect::UnderReporting => "BEN-003",
             Defect::CoverageCancellation => "BEN-005",
             Defect::BadValue => "DQ-001",
             Defect::DuplicateId => "DQ-002",
@@ -123,6 +135,7 @@ impl Defect {
             Defect::TimeOrder => "DQ-004",
             Defect::DstAmbiguous => "DQ-005",
             Defect::OutsidePeriod => "DQ-006",
+            Defect::Unreadable => "DQ-007",
         }
     }
 
@@ -166,6 +179,16 @@ pub(crate) struct ExamShape {
 /// Share of defect draws on a non-contrast exam that may become a reaction (RXN-007): without
 /// it, such reactions would outnumber the real ones (contrast reactions are rare).
 pub(crate) const REACTION_GATE: f64 = 0.02;
+
+/// BEN-003's default `min_exams` (rules-v1.md): completed contrast exams of a class a site needs
+/// before zero reactions fail, as (class, exams). The under-reporting site is tallied once per
+/// class it reaches, so the tally matches the findings under default parameters.
+pub(crate) const UNDER_REPORTING_MIN_EXAMS: [(&str, u64); 2] =
+    [("iodinated", 5_000), ("gadolinium", 20_000)];
+
+/// Sessions lines that get a cut-off copy (DQ-007), as a share of `defect_rate`: 0.1% of the
+/// lines at the default 2%.
+pub(crate) const UNREADABLE_SHARE: f64 = 1.0 / 20.0;
 
 /// The kinds that fit an exam of this shape, in a fixed order.
 pub(crate) fn exam_kinds(s: ExamShape) -> Vec<Defect> {

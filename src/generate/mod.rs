@@ -4,7 +4,10 @@
 //! several states and zones, their staff and remote radiologists, a daily coverage roster, and
 //! the exams, live sessions and contrast reactions of the period. The data is clean except for
 //! rare deliberate defects, one kind per rule of rules-v1.md (see `defects.rs`), at about
-//! `defect_rate` of the exams. The same options give byte-identical files: everything comes from
+//! `defect_rate` of the exams. Two defects are bundle-wide: the busiest site never exports its
+//! reactions (BEN-003, which fails once that site has enough exams, about 1,000,000 in all), and
+//! a few sessions lines (`defect_rate / 20` of them, at least one) are followed by a copy cut off
+//! mid-line (DQ-007; the intact record stays, so no other count changes). The same options give byte-identical files: everything comes from
 //! seeded random streams (one for the network, one per month) and nothing reads the clock.
 //!
 //! Bundle layout:
@@ -38,7 +41,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Months, NaiveDate};
 use rayon::prelude::*;
 
-use defects::{Defect, Tally};
+use defects::{Defect, Tally, UNDER_REPORTING_MIN_EXAMS};
 use month::{MonthOut, MonthPlan, Shared, generate_month};
 use rng::Rng;
 use stamp::{civil, epoch_day, opening_weight};
@@ -132,8 +135,9 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenSummary, GenError> {
         seed: opts.seed,
         defect_rate: opts.defect_rate,
         outside_day,
+        silent: (opts.defect_rate > 0.0).then(|| busiest(&world)).flatten(),
     };
-    let months: Vec<MonthOut> = plans
+    let mut months: Vec<MonthOut> = plans
         .par_iter()
         .map(|plan| {
             generate_month(
@@ -145,9 +149,29 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenSummary, GenError> {
         .collect::<Result<_, _>>()?;
 
     let mut tally = Tally::default();
+    let mut silent_exams = [0u64; 2];
     for (plan, m) in plans.iter().zip(&months) {
         files.push((format!("exams/{}.csv", plan.label), m.exams));
         tally.merge(&m.tally);
+        for (total, n) in silent_exams.iter_mut().zip(m.silent_exams) {
+            *total += n;
+        }
+    }
+    for ((_, min), n) in UNDER_REPORTING_MIN_EXAMS.iter().zip(silent_exams) {
+        if n >= *min {
+            tally.add(Defect::UnderReporting);
+        }
+    }
+    // Any damage at all gets at least one unreadable line, when there is a line to copy.
+    if opts.defect_rate > 0.0 && tally.0[Defect::Unreadable.index()] == 0 {
+        if let Some(m) = months.iter_mut().find(|m| m.session_count > 0) {
+            let first = m.sessions.find('\n').map_or(m.sessions.len(), |i| i + 1);
+            let mut cut = String::new();
+            let mut rng = Rng::stream(opts.seed, month::UNREADABLE_STREAM - 1);
+            month::push_cut_line(&mut rng, m.sessions[..first].trim_end(), &mut cut);
+            m.sessions.insert_str(first, &cut);
+            tally.add(Defect::Unreadable);
+        }
     }
     let part = |f: fn(&MonthOut) -> &str| months.iter().map(f).collect::<Vec<_>>();
     write::write_parts(out, "sessions.ndjson", "", &part(|m| &m.sessions))?;
@@ -176,6 +200,20 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenSummary, GenError> {
         .map(|d| (d.rule(), tally.0[d.index()]))
         .collect();
     Ok(GenSummary { files, defects })
+}
+
+/// The under-reporting site (BEN-003): the one with the largest share of the exams, so it is the
+/// first to reach BEN-003's `min_exams` (5,000 completed iodinated exams, about 1,000,000 exams in
+/// all over three months; smaller bundles drop its reactions but cannot make BEN-003 fail).
+fn busiest(world: &world::World) -> Option<usize> {
+    let w = &world.facility_weights;
+    (0..w.len())
+        .map(|i| (i, w[i] - if i == 0 { 0.0 } else { w[i - 1] }))
+        .fold(None, |best: Option<(usize, f64)>, (i, x)| match best {
+            Some((_, b)) if b >= x => best,
+            _ => Some((i, x)),
+        })
+        .map(|(i, _)| i)
 }
 
 /// The period as epoch days, first and last inclusive.

@@ -11,7 +11,10 @@ use super::catalog::{
     CANCEL_REASONS, CODES, COVERAGE_REASONS, GADOLINIUM, GLOBAL_010, IODINATED, Modality,
     UNLISTED_CT, UNLISTED_MR,
 };
-use super::defects::{Defect, ExamShape, REACTION_GATE, Tally, exam_kinds};
+use super::defects::{
+    Defect, ExamShape, REACTION_GATE, Tally, UNDER_REPORTING_MIN_EXAMS, UNREADABLE_SHARE,
+    exam_kinds,
+};
 use super::exam::{EXAM_HEADER, Exam, Session};
 use super::reaction::{push_reaction, rate};
 use super::rng::{Rng, cumulative};
@@ -40,6 +43,8 @@ pub(crate) struct Shared<'w> {
     pub(crate) defect_rate: f64,
     /// A day just outside the period, for DQ-006 defects.
     pub(crate) outside_day: i64,
+    /// The under-reporting site (BEN-003): its reactions are generated but never exported.
+    pub(crate) silent: Option<usize>,
 }
 
 #[derive(Debug, Default)]
@@ -51,12 +56,17 @@ pub(crate) struct MonthOut {
     pub(crate) coverage_count: u64,
     pub(crate) reactions: String,
     pub(crate) reaction_count: u64,
+    /// Completed contrast exams of the under-reporting site, as BEN-003 counts them, by class in
+    /// the order of [`UNDER_REPORTING_MIN_EXAMS`].
+    pub(crate) silent_exams: [u64; 2],
     pub(crate) tally: Tally,
 }
 
 struct MonthGen<'w> {
     shared: Shared<'w>,
     rng: Rng,
+    /// Draws for DQ-007 lines, apart from `rng` so they leave every record as it would be.
+    unreadable_rng: Rng,
     code_weights: Vec<f64>,
     reason_weights: Vec<f64>,
     plan: &'w MonthPlan,
@@ -82,6 +92,7 @@ pub(crate) fn generate_month(
     let mut g = MonthGen {
         shared,
         rng: Rng::stream(shared.seed, 1 + plan.index),
+        unreadable_rng: Rng::stream(shared.seed, UNREADABLE_STREAM + plan.index),
         code_weights: cumulative(CODES.iter().map(|c| c.weight)),
         reason_weights: cumulative(CANCEL_REASONS.iter().map(|r| r.1)),
         plan,
@@ -103,12 +114,29 @@ pub(crate) fn generate_month(
         drafts.sort_unstable();
         for (sod, facility) in drafts {
             line.clear();
-            g.exam(&world.facilities[facility], day, sod, &mut line);
+            g.exam(facility, day, sod, &mut line);
             file.write_all(line.as_bytes()).map_err(io)?;
         }
     }
     file.flush().map_err(io)?;
     Ok(g.out)
+}
+
+/// First random stream of the DQ-007 draws (one per month); streams below are the network's and
+/// the months'.
+pub(crate) const UNREADABLE_STREAM: u64 = 1 << 32;
+
+/// Appends a copy of `line` (one NDJSON record, without its newline) cut off partway, as an
+/// export interrupted mid-line leaves it: a strict prefix of an object, so never JSON, and
+/// never blank.
+pub(crate) fn push_cut_line(rng: &mut Rng, line: &str, buf: &mut String) {
+    let len = line.len();
+    let mut cut = (len / 4 + rng.index(len / 2 + 1)).clamp(1, len.saturating_sub(1).max(1));
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    buf.push_str(&line[..cut]);
+    buf.push('\n');
 }
 
 /// Seconds from request to join: median about 17 s; the tail past 30 s comes only from
@@ -198,8 +226,10 @@ impl<'w> MonthGen<'w> {
         }
     }
 
-    fn exam(&mut self, f: &'w Facility, day: i64, sod: i64, line: &mut String) {
+    fn exam(&mut self, facility: usize, day: i64, sod: i64, line: &mut String) {
         let world = self.world();
+        let f = &world.facilities[facility];
+        let silent = self.shared.silent == Some(facility);
         self.seq += 1;
         let seq = self.seq;
         let rng = &mut self.rng;
@@ -317,7 +347,11 @@ impl<'w> MonthGen<'w> {
                 dst_candidate: status == "cancelled"
                     && !f.rfc3339
                     && f.dst_days.iter().any(|&t| t < day && day - t <= 45),
-                reaction_gate: completed && !code.contrast && self.rng.chance(REACTION_GATE),
+                // The under-reporting site exports no reaction, so it gets no RXN-007 either.
+                reaction_gate: completed
+                    && !code.contrast
+                    && self.rng.chance(REACTION_GATE)
+                    && !silent,
             };
             let kinds = exam_kinds(shape);
             if !kinds.is_empty() {
@@ -333,22 +367,52 @@ impl<'w> MonthGen<'w> {
         if !reused_id {
             self.last_id = Some(seq);
         }
+        if silent && e.status == "completed" && e.contrast {
+            if let Some(class) = UNDER_REPORTING_MIN_EXAMS
+                .iter()
+                .position(|(c, _)| agent.is_some_and(|a| a.class == *c))
+            {
+                self.out.silent_exams[class] += 1;
+            }
+        }
+        let start = self.out.sessions.len();
         if e.push_session(&mut self.out.sessions) {
             self.out.session_count += 1;
+            let rate = self.shared.defect_rate * UNREADABLE_SHARE;
+            if rate > 0.0 && self.unreadable_rng.chance(rate) {
+                let written = self.out.sessions[start..].trim_end().to_string();
+                push_cut_line(&mut self.unreadable_rng, &written, &mut self.out.sessions);
+                self.out.tally.add(Defect::Unreadable);
+            }
         }
         let reacts =
             reaction_forced || (completed && agent.is_some_and(|a| self.rng.chance(rate(a.class))));
         if reacts {
             let fallback = world.id(f.physician);
-            push_reaction(
-                &mut self.rng,
-                &e,
-                fallback,
-                self.shared.defect_rate,
-                &mut self.out.tally,
-                &mut self.out.reactions,
-            );
-            self.out.reaction_count += 1;
+            // The under-reporting site's reactions are drawn as usual, so the stream stays the
+            // same, then dropped with their defects. So is a reaction on an exam that reuses
+            // another's id (DQ-002): it would name the other exam (perhaps without contrast, or
+            // at the under-reporting site), failing a rule the tally does not count.
+            if silent || reused_id {
+                push_reaction(
+                    &mut self.rng,
+                    &e,
+                    fallback,
+                    self.shared.defect_rate,
+                    &mut Tally::default(),
+                    &mut String::new(),
+                );
+            } else {
+                push_reaction(
+                    &mut self.rng,
+                    &e,
+                    fallback,
+                    self.shared.defect_rate,
+                    &mut self.out.tally,
+                    &mut self.out.reactions,
+                );
+                self.out.reaction_count += 1;
+            }
         }
     }
 
@@ -478,7 +542,9 @@ impl<'w> MonthGen<'w> {
             | Defect::AllergyListNotUpdated
             | Defect::SlowIntervention
             | Defect::PatientNotInformed
-            | Defect::ProtocolIncomplete => {}
+            | Defect::ProtocolIncomplete
+            | Defect::UnderReporting
+            | Defect::Unreadable => {}
         }
         false
     }

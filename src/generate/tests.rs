@@ -57,12 +57,30 @@ fn exam_rows(dir: &Path) -> Vec<BTreeMap<String, String>> {
     names.iter().flat_map(|p| csv_rows(p)).collect()
 }
 
+/// The records of an NDJSON file; the lines that are not JSON (DQ-007 defects) are left out.
 fn ndjson(path: &Path) -> Vec<serde_json::Map<String, serde_json::Value>> {
-    std::fs::read_to_string(path)
+    ndjson_lines(path).0
+}
+
+/// The records of an NDJSON file, and its lines that are not JSON.
+fn ndjson_lines(path: &Path) -> (Vec<serde_json::Map<String, serde_json::Value>>, Vec<String>) {
+    let (mut records, mut bad) = (Vec::new(), Vec::new());
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        match serde_json::from_str(line) {
+            Ok(r) => records.push(r),
+            Err(_) => bad.push(line.to_string()),
+        }
+    }
+    (records, bad)
+}
+
+fn defect_count(summary: &GenSummary, rule: &str) -> u64 {
+    summary
+        .defects
+        .iter()
+        .find(|(r, _)| *r == rule)
+        .map(|(_, n)| *n)
         .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 #[test]
@@ -275,14 +293,17 @@ fn defects_cover_every_rule() {
     let dir = tempfile::tempdir().unwrap();
     let summary = generate(&opts(100_000, 5, 0.5), dir.path()).unwrap();
     for (rule, count) in &summary.defects {
-        assert!(*count > 0, "no {rule} defect");
+        // BEN-003 needs a site with 5,000 completed iodinated exams (about 1,000,000 in all).
+        assert!(*count > 0 || *rule == "BEN-003", "no {rule} defect");
     }
     let dir = tempfile::tempdir().unwrap();
     let summary = generate(&opts(20_000, 5, 0.02), dir.path()).unwrap();
     let exam_defects: u64 = summary
         .defects
         .iter()
-        .filter(|(r, _)| !r.starts_with("RXN") || *r == "RXN-007")
+        .filter(|(r, _)| {
+            (!r.starts_with("RXN") || *r == "RXN-007") && !["BEN-003", "DQ-007"].contains(r)
+        })
         .map(|(_, n)| n)
         .sum();
     let rate = exam_defects as f64 / 20_000.0;
@@ -290,6 +311,104 @@ fn defects_cover_every_rule() {
     for (rule, count) in &summary.defects {
         assert!(*count < 100, "{rule}: {count}");
     }
+}
+
+#[test]
+fn rules_in_rules_v1_order() {
+    let summary = generate(&opts(10, 1, 0.02), tempfile::tempdir().unwrap().path()).unwrap();
+    let rules: Vec<&str> = summary.defects.iter().map(|(r, _)| *r).collect();
+    let pack = |r: &str| {
+        ["SUP", "ACR", "RXN", "BEN", "DQ"]
+            .iter()
+            .position(|p| r.starts_with(p))
+            .unwrap()
+    };
+    let mut sorted = rules.clone();
+    sorted.sort_by_key(|r| (pack(r), r.to_string()));
+    assert_eq!(rules, sorted);
+    assert!(rules.contains(&"BEN-003") && rules.contains(&"DQ-007"));
+    assert_eq!(rules.last(), Some(&"DQ-007"));
+}
+
+/// DQ-007: some sessions lines are followed by a copy cut off mid-line, which is not JSON; the
+/// intact records are all there.
+#[test]
+fn unreadable_session_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(&opts(20_000, 3, 0.2), dir.path()).unwrap();
+    let (records, bad) = ndjson_lines(&dir.path().join("sessions.ndjson"));
+    assert!(!bad.is_empty());
+    assert_eq!(bad.len() as u64, defect_count(&summary, "DQ-007"));
+    let sessions = summary.files.iter().find(|(n, _)| n == "sessions.ndjson");
+    assert_eq!(Some(records.len() as u64), sessions.map(|(_, n)| *n));
+    let ids: BTreeSet<&str> = records
+        .iter()
+        .map(|r| r["session_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), records.len());
+    for line in &bad {
+        assert!(line.starts_with("{\"session_id\":\"SS"), "{line}");
+        assert!(!line.trim().is_empty() && !line.ends_with('}'), "{line}");
+        assert!(serde_json::from_str::<serde_json::Value>(line).is_err());
+        // The cut copy repeats the start of an intact record.
+        let id = &line[15..line.len().min(24)];
+        assert!(ids.iter().any(|i| i.starts_with(id)), "{line}");
+    }
+    // At least one even when the rate draws none.
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(&opts(2_000, 3, 0.001), dir.path()).unwrap();
+    let (records, bad) = ndjson_lines(&dir.path().join("sessions.ndjson"));
+    assert!(!records.is_empty());
+    assert_eq!(bad.len(), 1);
+    assert_eq!(defect_count(&summary, "DQ-007"), 1);
+    // None without defects.
+    let dir = tempfile::tempdir().unwrap();
+    generate(&opts(20_000, 3, 0.0), dir.path()).unwrap();
+    let (records, bad) = ndjson_lines(&dir.path().join("sessions.ndjson"));
+    assert!(!records.is_empty());
+    assert!(bad.is_empty(), "{bad:?}");
+}
+
+/// BEN-003: the busiest site exports no reaction (its exams are unchanged); it counts as a defect
+/// only once it has BEN-003's `min_exams` completed contrast exams of a class.
+#[test]
+fn under_reporting_site_has_no_reactions() {
+    let reactions_by_site = |dir: &Path| {
+        // A repeated exam id names its first exam, as the reader resolves it.
+        let mut site: BTreeMap<String, String> = BTreeMap::new();
+        for e in exam_rows(dir) {
+            site.entry(e["exam_id"].clone())
+                .or_insert_with(|| e["facility_id"].clone());
+        }
+        let mut by_site: BTreeMap<String, usize> = BTreeMap::new();
+        for r in ndjson(&dir.join("reactions.ndjson")) {
+            *by_site
+                .entry(site[r["exam_id"].as_str().unwrap()].clone())
+                .or_default() += 1;
+        }
+        by_site
+    };
+    let o = opts(60_000, 9, 0.1);
+    let (first_day, last_day) = period(&o).unwrap();
+    let world = world::build(&mut Rng::stream(9, 0), o.exams, first_day, last_day);
+    let silent = world.facilities[busiest(&world).unwrap()].id.clone();
+    let dir = tempfile::tempdir().unwrap();
+    let summary = generate(&o, dir.path()).unwrap();
+    let d = dir.path();
+    let exams_at_silent = exam_rows(d)
+        .iter()
+        .filter(|e| e["facility_id"] == silent && e["contrast"] == "true")
+        .count();
+    assert!(exams_at_silent > 1_000, "{exams_at_silent}");
+    let by_site = reactions_by_site(d);
+    assert_eq!(by_site.get(&silent), None, "{by_site:?}");
+    assert!(by_site.len() >= 3, "{by_site:?}");
+    // Too few exams at this size for BEN-003 to fail, so not counted.
+    assert_eq!(defect_count(&summary, "BEN-003"), 0);
+    // Without defects the same site reports reactions.
+    let clean = tempfile::tempdir().unwrap();
+    generate(&opts(60_000, 9, 0.0), clean.path()).unwrap();
+    assert!(reactions_by_site(clean.path()).get(&silent).is_some());
 }
 
 #[test]

@@ -1,7 +1,11 @@
 //! Writing what an evaluation found: findings.json, and the terminal summary.
 
+pub mod annotations;
 pub mod inspect;
 pub mod json;
+pub mod junit;
+pub mod ndjson;
+pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeMap;
