@@ -772,10 +772,10 @@ impl<'a> Json<'a> {
         }
         let end = self.pos;
         self.pos += 1;
-        if self.bad_utf8.is_none() {
-            if let Err(err) = std::str::from_utf8(self.s.get(start..end).unwrap_or_default()) {
-                self.bad_utf8 = Some(start + err.valid_up_to());
-            }
+        if self.bad_utf8.is_none()
+            && let Err(err) = std::str::from_utf8(self.s.get(start..end).unwrap_or_default())
+        {
+            self.bad_utf8 = Some(start + err.valid_up_to());
         }
         Ok((start, end, escaped))
     }
