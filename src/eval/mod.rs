@@ -6,6 +6,7 @@ pub mod dos;
 pub mod metrics;
 pub mod model;
 pub mod quality;
+pub mod redact;
 pub mod run;
 pub mod world;
 

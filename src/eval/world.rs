@@ -10,6 +10,7 @@ use crate::bundle::schema::{Dataset, col};
 use crate::bundle::value::Value;
 use crate::bundle::{Bundle, Record, ZoneLookup};
 use crate::eval::coverage::CoverageIndex;
+use crate::eval::redact::Redaction;
 use crate::eval::{documentation, dos};
 use crate::policy::fields::{Derived, FieldRef, Join};
 
@@ -82,6 +83,8 @@ pub struct World {
     pub exam_facts: Vec<ExamFacts>,
     /// Aggregates per facility id (BEN-003, BEN-004).
     facility_stats: HashMap<Box<str>, FacilityStats>,
+    /// `--redact`: applied to every value read through [`World::value`].
+    redaction: Option<Redaction>,
     /// The zone of each facility record (its valid `timezone`, else the bundle's), parsed once.
     facility_zones: Vec<chrono_tz::Tz>,
 }
@@ -166,6 +169,7 @@ impl World {
             exam_facts,
             facility_zones,
             facility_stats: HashMap::new(),
+            redaction: None,
         }
         .with_facility_stats()
     }
@@ -266,18 +270,38 @@ impl World {
 
     /// The value of a resolved field on record `idx` of `dataset`.
     pub fn value(&self, dataset: Dataset, idx: u32, field: FieldRef) -> Value {
-        match field {
-            FieldRef::Own(i) => self
-                .record(dataset, idx)
-                .map(|r| r.get(i).clone())
-                .unwrap_or(Value::Missing),
-            FieldRef::Joined(join, i) => self
-                .join(dataset, idx, join)
-                .and_then(|j| self.record(join.target(), j))
-                .map(|r| r.get(i).clone())
-                .unwrap_or(Value::Missing),
-            FieldRef::Derived(d) => self.derived(dataset, idx, d),
+        let (target, i, value) = match field {
+            FieldRef::Own(i) => (
+                dataset,
+                i,
+                self.record(dataset, idx)
+                    .map(|r| r.get(i).clone())
+                    .unwrap_or(Value::Missing),
+            ),
+            FieldRef::Joined(join, i) => (
+                join.target(),
+                i,
+                self.join(dataset, idx, join)
+                    .and_then(|j| self.record(join.target(), j))
+                    .map(|r| r.get(i).clone())
+                    .unwrap_or(Value::Missing),
+            ),
+            FieldRef::Derived(d) => return self.derived(dataset, idx, d),
+        };
+        match &self.redaction {
+            Some(r) => r.apply(target, i, value),
+            None => value,
         }
+    }
+
+    /// Turns redaction on (`--redact`): every value read through [`World::value`] (messages,
+    /// evidence, scripts) is redacted from then on.
+    pub fn set_redaction(&mut self, redaction: Redaction) {
+        self.redaction = Some(redaction);
+    }
+
+    pub fn redaction(&self) -> Option<&Redaction> {
+        self.redaction.as_ref()
     }
 
     fn derived(&self, dataset: Dataset, idx: u32, d: Derived) -> Value {

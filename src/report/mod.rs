@@ -1,8 +1,10 @@
 //! Writing what an evaluation found: findings.json, and the terminal summary.
 
 pub mod annotations;
+pub mod charts;
 pub mod inspect;
 pub mod json;
+pub mod model;
 pub mod junit;
 pub mod ndjson;
 pub mod sarif;
