@@ -163,15 +163,16 @@ pub fn generate(opts: &GenOptions, out: &Path) -> Result<GenSummary, GenError> {
         }
     }
     // Any damage at all gets at least one unreadable line, when there is a line to copy.
-    if opts.defect_rate > 0.0 && tally.0[Defect::Unreadable.index()] == 0 {
-        if let Some(m) = months.iter_mut().find(|m| m.session_count > 0) {
-            let first = m.sessions.find('\n').map_or(m.sessions.len(), |i| i + 1);
-            let mut cut = String::new();
-            let mut rng = Rng::stream(opts.seed, month::UNREADABLE_STREAM - 1);
-            month::push_cut_line(&mut rng, m.sessions[..first].trim_end(), &mut cut);
-            m.sessions.insert_str(first, &cut);
-            tally.add(Defect::Unreadable);
-        }
+    if opts.defect_rate > 0.0
+        && tally.0[Defect::Unreadable.index()] == 0
+        && let Some(m) = months.iter_mut().find(|m| m.session_count > 0)
+    {
+        let first = m.sessions.find('\n').map_or(m.sessions.len(), |i| i + 1);
+        let mut cut = String::new();
+        let mut rng = Rng::stream(opts.seed, month::UNREADABLE_STREAM - 1);
+        month::push_cut_line(&mut rng, m.sessions[..first].trim_end(), &mut cut);
+        m.sessions.insert_str(first, &cut);
+        tally.add(Defect::Unreadable);
     }
     let part = |f: fn(&MonthOut) -> &str| months.iter().map(f).collect::<Vec<_>>();
     write::write_parts(out, "sessions.ndjson", "", &part(|m| &m.sessions))?;

@@ -367,13 +367,14 @@ impl<'w> MonthGen<'w> {
         if !reused_id {
             self.last_id = Some(seq);
         }
-        if silent && e.status == "completed" && e.contrast {
-            if let Some(class) = UNDER_REPORTING_MIN_EXAMS
+        if silent
+            && e.status == "completed"
+            && e.contrast
+            && let Some(class) = UNDER_REPORTING_MIN_EXAMS
                 .iter()
                 .position(|(c, _)| agent.is_some_and(|a| a.class == *c))
-            {
-                self.out.silent_exams[class] += 1;
-            }
+        {
+            self.out.silent_exams[class] += 1;
         }
         let start = self.out.sessions.len();
         if e.push_session(&mut self.out.sessions) {
