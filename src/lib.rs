@@ -7,6 +7,7 @@ pub mod baseline;
 pub mod bundle;
 pub mod eval;
 pub mod generate;
+pub mod packet;
 pub mod policy;
 pub mod reference;
 pub mod report;

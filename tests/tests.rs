@@ -59,3 +59,6 @@ mod policy_checks;
 // `vigil policy diff`, `vigil policy catalog`, `vigil explain`, completions and man page.
 #[path = "it/policy_docs.rs"]
 mod policy_docs;
+// Evidence packets: audit, verify, keygen, signatures, the stored packet in fixtures/packet/.
+#[path = "it/packet.rs"]
+mod packet;

@@ -1,5 +1,6 @@
 //! The command line: clap definitions and one function per command. Binary side only.
 
+mod audit;
 mod diff;
 mod policy;
 mod policy_checks;
@@ -77,6 +78,12 @@ pub enum Command {
     /// Reference data: procedure codes and their supervision levels
     #[command(subcommand)]
     Reference(ReferenceCommand),
+    /// Write the evidence packet: report.html, findings, metrics, inputs and a manifest of hashes
+    Audit(audit::AuditArgs),
+    /// Check a packet against its manifest (and signature): exit 3 naming each difference
+    Verify(audit::VerifyArgs),
+    /// Create an Ed25519 key pair for signing packets
+    Keygen(audit::KeygenArgs),
     /// Compare two findings.json files: new, resolved and persisting findings
     Diff(diff::DiffArgs),
     /// Tools for policy authors: lint, test, diff and catalogue packs
@@ -183,6 +190,8 @@ pub enum CliError {
     #[error(transparent)]
     Waiver(#[from] vigil::waiver::WaiverError),
     #[error(transparent)]
+    Packet(#[from] vigil::packet::PacketError),
+    #[error(transparent)]
     Baseline(#[from] vigil::baseline::BaselineError),
 }
 
@@ -204,6 +213,9 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
             emit(&out, output.as_deref())?;
             Ok(0)
         }
+        Command::Audit(args) => audit::audit(args),
+        Command::Verify(args) => audit::verify(args),
+        Command::Keygen(args) => audit::keygen(args),
         Command::Diff(args) => diff::run(args),
         Command::Policy(cmd) => policy::run(cmd),
         Command::Explain(args) => policy_docs::explain(args),

@@ -2,17 +2,41 @@
 
 use std::path::PathBuf;
 
-use super::CliError;
+use vigil::policy::lint::LintReport;
+use vigil::policy::load::load_packs;
+use vigil::policy::model::Pack;
+use vigil::policy::schema;
+use vigil::policy::testing::{self, Outcome, PackResult};
+
+use super::{CliError, emit};
+
+const LINT_EXAMPLES: &str = "Examples:
+  vigil policy lint                 (the shipped packs)
+  vigil policy lint ./our-packs     (a folder of packs, or one pack folder)
+
+Exit codes: 0 the packs are clean (warnings allowed); 2 an error.";
+
+const TEST_EXAMPLES: &str = "Examples:
+  vigil policy test                 (the shipped packs' own cases)
+  vigil policy test ./our-packs --junit policy-tests.xml
+
+A case is a folder PACK/tests/CASE/ with a bundle/ and an expected.toml listing the findings
+the pack must produce ([[finding]] rule, key; optional file, line, severity, policy_version;
+absent = [rules that must not fire]).
+
+Exit codes: 0 every case passes; 1 a case fails; 2 the cases cannot run.";
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = LINT_EXAMPLES)]
 pub struct LintArgs {
-    /// Pack folders or folders of packs (default: the shipped packs)
+    /// Pack folders or folders of packs, or `builtin` (default: the shipped packs)
     pub dirs: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = TEST_EXAMPLES)]
 pub struct TestArgs {
-    /// Pack folders or folders of packs (default: the shipped packs)
+    /// Pack folders or folders of packs, or `builtin` (default: the shipped packs)
     pub dirs: Vec<String>,
     /// Also write the results as JUnit XML to FILE
     #[arg(long, value_name = "FILE")]
@@ -20,23 +44,157 @@ pub struct TestArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  vigil schema policy > policy.schema.json\n\nFor taplo / Even Better TOML, point a `[[rule]]` of .taplo.toml (or `#:schema policy.schema.json`\nat the top of a policy file) at the saved schema."
+)]
 pub struct SchemaArgs {
     /// What to describe: `policy` (the policy file format)
+    #[arg(value_parser = schema::SCHEMA_NAMES)]
     pub what: String,
 }
 
-pub fn lint(_args: LintArgs) -> Result<i32, CliError> {
-    Err(CliError::Usage(
-        "`vigil policy lint` is not built yet".into(),
-    ))
+/// The packs named by DIRs; the export-integrity pack that loading always adds is kept only
+/// when the shipped packs were asked for.
+fn packs_of(dirs: &[String]) -> Result<Vec<Pack>, CliError> {
+    let packs = load_packs(dirs)?;
+    let builtin = dirs.is_empty() || dirs.iter().any(|d| d == "builtin");
+    Ok(packs
+        .into_iter()
+        .filter(|p| builtin || !p.source.starts_with("builtin:"))
+        .collect())
 }
 
-pub fn test(_args: TestArgs) -> Result<i32, CliError> {
-    Err(CliError::Usage(
-        "`vigil policy test` is not built yet".into(),
-    ))
+pub fn lint(args: LintArgs) -> Result<i32, CliError> {
+    let mut report = LintReport::default();
+    let groups: Vec<Vec<String>> = if args.dirs.is_empty() {
+        vec![Vec::new()]
+    } else {
+        args.dirs.iter().map(|d| vec![d.clone()]).collect()
+    };
+    // Each DIR on its own, so one broken pack does not hide the others' problems.
+    let mut seen: Vec<String> = Vec::new();
+    for dirs in &groups {
+        match packs_of(dirs) {
+            Ok(packs) => {
+                for pack in &packs {
+                    if !seen.contains(&pack.source) {
+                        seen.push(pack.source.clone());
+                        report.add_pack(pack);
+                    }
+                }
+            }
+            Err(CliError::Policy(e)) => report.errors.push(e),
+            Err(e) => return Err(e),
+        }
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}\n");
+    }
+    for e in &report.errors {
+        eprintln!("error: {e}\n");
+    }
+    if !report.errors.is_empty() {
+        eprintln!(
+            "lint: {} error(s), {} warning(s)",
+            report.errors.len(),
+            report.warnings.len()
+        );
+        return Ok(2);
+    }
+    emit(
+        &format!(
+            "ok: {} packs, {} versions, {} rules{}\n",
+            report.packs,
+            report.versions,
+            report.rules,
+            match report.warnings.len() {
+                0 => String::new(),
+                n => format!(" ({n} warning(s))"),
+            }
+        ),
+        None,
+    )?;
+    Ok(0)
 }
 
-pub fn schema(_args: SchemaArgs) -> Result<i32, CliError> {
-    Err(CliError::Usage("`vigil schema` is not built yet".into()))
+pub fn test(args: TestArgs) -> Result<i32, CliError> {
+    let packs = packs_of(&args.dirs)?;
+    let results: Vec<PackResult> = packs.iter().map(testing::run_pack).collect();
+    let cases: usize = results.iter().map(|r| r.cases.len()).sum();
+    if cases == 0 {
+        return Err(CliError::Usage(
+            "no policy test cases found (a case is a folder PACK/tests/CASE/ holding bundle/ and expected.toml)".into(),
+        ));
+    }
+    emit(&test_text(&results), None)?;
+    if let Some(path) = &args.junit {
+        emit(&testing::junit(&results), Some(path))?;
+    }
+    let outcomes = || {
+        results
+            .iter()
+            .flat_map(|r| r.cases.iter().map(|c| &c.outcome))
+    };
+    if outcomes().any(|o| matches!(o, Outcome::Error(_))) {
+        return Ok(2);
+    }
+    Ok(i32::from(outcomes().any(|o| matches!(o, Outcome::Fail(_)))))
+}
+
+/// The report: PASS/FAIL/ERROR per case with the differences, then coverage per pack.
+fn test_text(results: &[PackResult]) -> String {
+    let mut out = String::new();
+    let (mut passed, mut failed, mut errors) = (0, 0, 0);
+    for r in results {
+        out.push_str(&format!("{} ({})\n", r.pack, r.source));
+        if r.cases.is_empty() {
+            out.push_str("  no test cases\n");
+        }
+        for c in &r.cases {
+            match &c.outcome {
+                Outcome::Pass => {
+                    passed += 1;
+                    out.push_str(&format!("  PASS  {}\n", c.name));
+                }
+                Outcome::Fail(diffs) => {
+                    failed += 1;
+                    out.push_str(&format!("  FAIL  {}  ({})\n", c.name, c.shown));
+                    for d in diffs {
+                        out.push_str(&format!("        {d}\n"));
+                    }
+                }
+                Outcome::Error(e) => {
+                    errors += 1;
+                    out.push_str(&format!("  ERROR {}: {e}\n", c.name));
+                }
+            }
+        }
+        let uncovered = r.uncovered();
+        out.push_str(&format!(
+            "  coverage: {} of {} rules fire in some case",
+            r.rules.len() - uncovered.len(),
+            r.rules.len()
+        ));
+        if !uncovered.is_empty() {
+            out.push_str(&format!("; never: {}", uncovered.join(", ")));
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "\n{} cases: {passed} passed, {failed} failed, {errors} could not run\n",
+        passed + failed + errors
+    ));
+    out
+}
+
+pub fn schema(args: SchemaArgs) -> Result<i32, CliError> {
+    let text = schema::schema(&args.what).ok_or_else(|| {
+        CliError::Usage(format!(
+            "no schema `{}`; known: {}",
+            args.what,
+            schema::SCHEMA_NAMES.join(", ")
+        ))
+    })?;
+    emit(text, None)?;
+    Ok(0)
 }

@@ -349,6 +349,7 @@ pub fn load_version(
         changelog: header.changelog.clone(),
         path: path.to_string(),
         sha256: sha256_hex(text.as_bytes()),
+        bytes: text.len() as u64,
         parameters: file.parameters.clone(),
         rules: Vec::new(),
         procedure_codes: None,

@@ -49,6 +49,8 @@ pub struct PackVersion {
     /// The TOML file, as shown to users (`builtin:x/1.0.0.toml` or a path).
     pub path: String,
     pub sha256: String,
+    /// Size of the TOML file in bytes.
+    pub bytes: u64,
     pub parameters: BTreeMap<String, toml::Value>,
     pub rules: Vec<Rule>,
     /// The pack's own procedure_codes table (illustrative), typed like bundle records.

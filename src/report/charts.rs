@@ -61,12 +61,14 @@ fn axis(out: &mut String, max: f64) {
 }
 
 /// Bars with labels under them; `marks` are vertical lines at bar positions (index, label).
+/// Bins of a histogram are labelled at their left edge (`edge_labels`), categories at their centre.
 fn bars(
     title: &str,
     labels: &[String],
     values: &[f64],
     marks: &[(f64, &str)],
     unit: &str,
+    edge_labels: bool,
 ) -> String {
     let mut out = open(title);
     if values.is_empty() {
@@ -99,7 +101,7 @@ fn bars(
             let _ = write!(
                 out,
                 "<text x=\"{cx:.1}\" y=\"{ty}\" font-size=\"9\" text-anchor=\"middle\" fill=\"#333\">{l}</text>",
-                cx = x + step / 2.0,
+                cx = if edge_labels { x } else { x + step / 2.0 },
                 ty = HEIGHT - BOTTOM + 12.0,
                 l = escape(label)
             );
@@ -127,7 +129,7 @@ fn response_histogram(world: &World) -> String {
     let mut counts = vec![0.0; BINS + 2];
     let sessions = world.bundle.table(Dataset::Sessions);
     if sessions.is_empty() {
-        return bars("Response time histogram", &[], &[], &[], "sessions");
+        return bars("Response time histogram", &[], &[], &[], "sessions", true);
     }
     for (i, s) in sessions.iter().enumerate() {
         match world.response_s(i as u32) {
@@ -153,6 +155,7 @@ fn response_histogram(world: &World) -> String {
         &counts,
         &[(30.0 / BIN, "30 s"), (90.0 / BIN, "90 s")],
         "sessions",
+        true,
     )
 }
 
@@ -175,6 +178,7 @@ fn monthly_trend(doc: &Json) -> String {
         &values,
         &[],
         "s",
+        false,
     )
 }
 
@@ -182,7 +186,7 @@ fn monthly_trend(doc: &Json) -> String {
 fn facility_comparison(failing_by_facility: &BTreeMap<String, u64>) -> String {
     let labels: Vec<String> = failing_by_facility.keys().cloned().collect();
     let values: Vec<f64> = failing_by_facility.values().map(|n| *n as f64).collect();
-    bars("Findings by facility", &labels, &values, &[], "findings")
+    bars("Findings by facility", &labels, &values, &[], "findings", false)
 }
 
 pub fn build(doc: &Json, world: &World, failing_by_facility: &BTreeMap<String, u64>) -> Charts {
@@ -199,7 +203,7 @@ mod tests {
 
     #[test]
     fn labels_are_escaped() {
-        let svg = bars("t", &["<script>".into()], &[1.0], &[], "x");
+        let svg = bars("t", &["<script>".into()], &[1.0], &[], "x", false);
         assert!(!svg.contains("<script>"), "{svg}");
         assert!(svg.contains("&lt;script&gt;"));
     }

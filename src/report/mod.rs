@@ -3,6 +3,7 @@
 pub mod annotations;
 pub mod charts;
 pub mod inspect;
+pub mod html;
 pub mod json;
 pub mod model;
 pub mod junit;

@@ -62,7 +62,19 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
     }
     let counts = counts_by_severity(eval);
     let total: u64 = counts.values().sum();
-    let _ = writeln!(out, "\nfindings: {total}");
+    let waived = eval
+        .findings
+        .iter()
+        .filter(|f| f.status == "waived")
+        .count();
+    if waived > 0 {
+        let _ = writeln!(
+            out,
+            "\nfindings: {total} ({waived} waived: listed, never failing the run)"
+        );
+    } else {
+        let _ = writeln!(out, "\nfindings: {total}");
+    }
     for s in Severity::ALL {
         if let Some(n) = counts.get(&s) {
             let _ = writeln!(out, "  {} {n}", style.severity(s));
@@ -90,9 +102,14 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
         let shown = eval.findings.len().min(TOP_FINDINGS);
         let _ = writeln!(out, "\nmost severe findings ({shown} of {total}):");
         for f in eval.findings.iter().take(TOP_FINDINGS) {
+            let marker = if f.status == "waived" {
+                style.paint("2", "[waived] ")
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "  {} {:<8} {}:{}  {}",
+                "  {} {:<8} {}:{}  {marker}{}",
                 style.severity(f.severity),
                 f.rule,
                 f.location.file,

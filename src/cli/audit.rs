@@ -1,0 +1,269 @@
+//! `vigil audit` (the evidence packet), `vigil verify` and `vigil keygen`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{SecondsFormat, Utc};
+use serde_json::json;
+
+use vigil::bundle::Bundle;
+use vigil::eval::model::Severity;
+use vigil::eval::redact::Redaction;
+use vigil::eval::run::evaluate;
+use vigil::eval::world::World;
+use vigil::packet::{self, InputEntry, PacketFile, SignatureStatus};
+use vigil::policy::load::load_packs;
+use vigil::report::{html, json as findings_json, model};
+
+use super::{CliError, parse_as_of, to_json};
+
+const AUDIT_EXAMPLES: &str = "Examples:
+  vigil audit fixtures/bundles/demo --out packet/ --as-of 2026-04-02
+  vigil audit export/ --out packet/ --sign-key vigil.key --redact --redact-salt \"$SALT\"
+  vigil verify packet/ --pubkey vigil.pub
+
+The packet holds report.html (open it in a browser, or print it), findings.json,
+findings.csv, metrics.csv, inputs.json and manifest.json (and manifest.sig when signed).
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (the packet is written
+either way); 2 could not run.";
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = AUDIT_EXAMPLES)]
+pub struct AuditArgs {
+    /// The bundle folder (holding bundle.toml)
+    pub bundle: PathBuf,
+    /// The packet folder to write
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// A pack folder, a folder of packs, or `builtin` (repeatable; default: the shipped packs)
+    #[arg(long = "policies", value_name = "DIR")]
+    pub policies: Vec<String>,
+    /// The "now" stamped on the packet: RFC 3339, or a date (midnight UTC)
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Exit 1 when a finding is at or above this severity
+    #[arg(long, value_name = "SEVERITY", default_value = "high", value_parser = ["critical", "high", "medium", "low", "info", "none"])]
+    pub fail_on: String,
+    /// A TOML waivers file
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Report templates to use instead of the built-in ones (must hold report.html.j2)
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Sign manifest.json with this Ed25519 private key (PEM, from `vigil keygen`)
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
+    /// Replace patient references and accessions by salted hashes and leave free text out
+    #[arg(long)]
+    pub redact: bool,
+    /// The salt for --redact (a packet is reproducible under redaction only with a fixed salt;
+    /// without it a random salt is used and written nowhere)
+    #[arg(long, value_name = "TEXT", requires = "redact")]
+    pub redact_salt: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The packet folder
+    pub dir: PathBuf,
+    /// Check manifest.sig with this Ed25519 public key (PEM, from `vigil keygen`)
+    #[arg(long, value_name = "KEY")]
+    pub pubkey: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct KeygenArgs {
+    /// Where to write the private key (PEM, PKCS#8); never overwritten
+    #[arg(long, value_name = "FILE", default_value = "vigil.key")]
+    pub private: PathBuf,
+    /// Where to write the public key (PEM, SPKI)
+    #[arg(long, value_name = "FILE", default_value = "vigil.pub")]
+    pub public: PathBuf,
+}
+
+/// A path as the manifest and inputs.json show it: relative to `base` with `/`.
+fn relative(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
+    let as_of_time = match &args.as_of {
+        Some(s) => parse_as_of(s)?,
+        None => Utc::now(),
+    };
+    let as_of = as_of_time.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let fail_on = Severity::parse(&args.fail_on);
+    let packs = load_packs(&args.policies)?;
+    let waivers = match &args.waivers {
+        Some(path) => Some(vigil::waiver::load(path, &packs)?),
+        None => None,
+    };
+    // Templates are read before the bundle, so a broken override fails fast.
+    let templates = html::template_sources(args.templates.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let bundle = Bundle::load(&args.bundle)?;
+    let pack_codes = packs
+        .iter()
+        .flat_map(|p| p.versions.iter())
+        .find_map(|v| v.procedure_codes.clone());
+    let mut world = World::new(bundle, pack_codes);
+    if args.redact {
+        let salt = match &args.redact_salt {
+            Some(s) => s.as_bytes().to_vec(),
+            None => {
+                let mut salt = vec![0u8; 32];
+                getrandom::fill(&mut salt)
+                    .map_err(|e| CliError::Usage(format!("cannot draw a random salt: {e}")))?;
+                salt
+            }
+        };
+        world.set_redaction(Redaction::new(salt));
+    }
+    let world = Arc::new(world);
+    let mut eval = evaluate(&world, &packs)?;
+    if let Some(waivers) = &waivers {
+        vigil::waiver::apply(waivers, &mut eval, &world, as_of_time);
+    }
+    let doc = findings_json::findings_document(&world.bundle, &packs, &eval, &as_of);
+    let findings_bytes = to_json(&doc)?.into_bytes();
+
+    let mut inputs: Vec<InputEntry> = world
+        .bundle
+        .files
+        .iter()
+        .map(|f| InputEntry {
+            kind: if f.dataset == vigil::bundle::schema::Dataset::ProcedureCodes {
+                "reference"
+            } else {
+                "bundle"
+            },
+            path: f.path.clone(),
+            sha256: f.sha256.clone(),
+            bytes: f.bytes,
+        })
+        .collect();
+    for v in packs.iter().flat_map(|p| p.versions.iter()) {
+        inputs.push(InputEntry {
+            kind: "policy",
+            path: v.path.clone(),
+            sha256: v.sha256.clone(),
+            bytes: v.bytes,
+        });
+        for (path, sha256, bytes) in &v.scripts {
+            inputs.push(InputEntry {
+                kind: "script",
+                path: path.clone(),
+                sha256: sha256.clone(),
+                bytes: *bytes,
+            });
+        }
+    }
+    for (_, text, shown) in &templates {
+        inputs.push(InputEntry {
+            kind: "template",
+            path: shown.clone(),
+            sha256: vigil::bundle::sha256_hex(text.as_bytes()),
+            bytes: text.len() as u64,
+        });
+    }
+    let inputs_bytes = packet::inputs_json(&inputs);
+    let packet_id = packet::packet_id(&inputs_bytes, &findings_bytes);
+
+    let report = model::build(&doc, &packs, &world, &packet_id, args.redact);
+    let report_html = html::render(&report, args.templates.as_deref())
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+
+    let files = vec![
+        PacketFile {
+            path: "findings.csv".into(),
+            bytes: packet::findings_csv(&doc),
+        },
+        PacketFile {
+            path: "findings.json".into(),
+            bytes: findings_bytes,
+        },
+        PacketFile {
+            path: "inputs.json".into(),
+            bytes: inputs_bytes,
+        },
+        PacketFile {
+            path: "metrics.csv".into(),
+            bytes: packet::metrics_csv(&doc),
+        },
+        PacketFile {
+            path: "report.html".into(),
+            bytes: report_html.into_bytes(),
+        },
+    ];
+    let shown_policies: Vec<String> = if args.policies.is_empty() {
+        vec!["builtin".into()]
+    } else {
+        args.policies.clone()
+    };
+    let manifest_args = json!({
+        "policies": shown_policies,
+        "fail_on": args.fail_on,
+        "redact": args.redact,
+        "waivers": args.waivers.as_ref().map(|w| relative(w, &args.bundle)),
+        "templates": args.templates.as_ref().map(|t| relative(t, &args.bundle)).unwrap_or_else(|| "builtin:report-templates".into()),
+    });
+    packet::write_packet(&args.out, &files, &as_of, &manifest_args, args.sign_key.as_deref())?;
+    eprintln!(
+        "wrote the evidence packet {packet_id} to {} ({} findings); open {}",
+        args.out.display(),
+        eval.findings.len(),
+        args.out.join("report.html").display()
+    );
+    let failing = fail_on.is_some_and(|threshold| {
+        eval.findings
+            .iter()
+            .any(|f| f.status == "fail" && f.severity <= threshold)
+    });
+    Ok(i32::from(failing))
+}
+
+pub fn verify(args: VerifyArgs) -> Result<i32, CliError> {
+    let v = packet::verify(&args.dir, args.pubkey.as_deref())?;
+    if !v.problems.is_empty() {
+        for p in &v.problems {
+            eprintln!("{p}");
+        }
+        eprintln!(
+            "packet `{}` does NOT match its manifest: {} problem(s)",
+            args.dir.display(),
+            v.problems.len()
+        );
+        return Ok(3);
+    }
+    let signature = match v.signature {
+        SignatureStatus::Valid => "signature valid",
+        SignatureStatus::Absent => "not signed",
+        SignatureStatus::NotChecked => "signed, signature not checked (no --pubkey)",
+        SignatureStatus::Invalid => "signature INVALID",
+    };
+    if matches!(v.signature, SignatureStatus::Invalid) {
+        eprintln!("packet `{}`: {signature}", args.dir.display());
+        return Ok(3);
+    }
+    println!(
+        "ok: {} files match manifest.json in `{}`; {signature}",
+        v.files,
+        args.dir.display()
+    );
+    Ok(0)
+}
+
+pub fn keygen(args: KeygenArgs) -> Result<i32, CliError> {
+    packet::keygen(&args.private, &args.public)?;
+    eprintln!(
+        "wrote the private key to {} (keep it secret) and the public key to {}",
+        args.private.display(),
+        args.public.display()
+    );
+    Ok(0)
+}
