@@ -212,7 +212,13 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         "waivers": args.waivers.as_ref().map(|w| relative(w, &args.bundle)),
         "templates": args.templates.as_ref().map(|t| relative(t, &args.bundle)).unwrap_or_else(|| "builtin:report-templates".into()),
     });
-    packet::write_packet(&args.out, &files, &as_of, &manifest_args, args.sign_key.as_deref())?;
+    packet::write_packet(
+        &args.out,
+        &files,
+        &as_of,
+        &manifest_args,
+        args.sign_key.as_deref(),
+    )?;
     eprintln!(
         "wrote the evidence packet {packet_id} to {} ({} findings); open {}",
         args.out.display(),

@@ -186,7 +186,14 @@ fn monthly_trend(doc: &Json) -> String {
 fn facility_comparison(failing_by_facility: &BTreeMap<String, u64>) -> String {
     let labels: Vec<String> = failing_by_facility.keys().cloned().collect();
     let values: Vec<f64> = failing_by_facility.values().map(|n| *n as f64).collect();
-    bars("Findings by facility", &labels, &values, &[], "findings", false)
+    bars(
+        "Findings by facility",
+        &labels,
+        &values,
+        &[],
+        "findings",
+        false,
+    )
 }
 
 pub fn build(doc: &Json, world: &World, failing_by_facility: &BTreeMap<String, u64>) -> Charts {

@@ -34,7 +34,11 @@ pub fn template_sources(dir: Option<&Path>) -> Result<Vec<(String, String, Strin
                     path: format!("builtin:{name}"),
                     message: "not valid UTF-8".into(),
                 })?;
-                out.push((name.clone(), text.to_string(), format!("builtin:report-templates/{name}")));
+                out.push((
+                    name.clone(),
+                    text.to_string(),
+                    format!("builtin:report-templates/{name}"),
+                ));
             }
         }
         Some(dir) => {
@@ -49,7 +53,8 @@ pub fn template_sources(dir: Option<&Path>) -> Result<Vec<(String, String, Strin
                     continue;
                 }
                 let name = entry.file_name().to_string_lossy().into_owned();
-                let text = std::fs::read_to_string(&path).map_err(|e| err(format!("`{name}`: {e}")))?;
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| err(format!("`{name}`: {e}")))?;
                 out.push((name, text, path.display().to_string()));
             }
             if !out.iter().any(|(n, _, _)| n == REPORT_TEMPLATE) {

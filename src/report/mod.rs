@@ -2,11 +2,11 @@
 
 pub mod annotations;
 pub mod charts;
-pub mod inspect;
 pub mod html;
+pub mod inspect;
 pub mod json;
-pub mod model;
 pub mod junit;
+pub mod model;
 pub mod ndjson;
 pub mod sarif;
 pub mod text;
