@@ -178,8 +178,12 @@ fn location(f: &Json) -> Json {
     let mut loc = Map::new();
     let file = str_of(&f["location"]["file"]);
     if !file.is_empty() {
-        let mut physical =
-            json!({"artifactLocation": {"uri": file_uri(file), "uriBaseId": "BUNDLE"}});
+        let mut artifact = json!({"uri": file_uri(file)});
+        // WAIVER-00x findings point into the waivers file, a path as given, not in the bundle.
+        if dataset != "waivers" {
+            artifact["uriBaseId"] = json!("BUNDLE");
+        }
+        let mut physical = json!({ "artifactLocation": artifact });
         if let Some(line) = f["location"]["line"].as_u64().filter(|l| *l >= 1) {
             physical["region"] = json!({"startLine": line});
         }

@@ -137,6 +137,31 @@ fn sarif_keeps_hostile_values_as_json_strings() {
     assert!(messages[0].as_str().unwrap().contains(HOSTILE));
 }
 
+#[test]
+fn sarif_suppresses_waived_findings() {
+    let extra = ["--waivers", "fixtures/waivers/filters.toml"];
+    let doc = check_json("fixtures/waivers/network", &extra).json();
+    let mut args = vec!["check", "fixtures/waivers/network", "--format", "sarif"];
+    args.extend_from_slice(&["--as-of", "2026-04-02"]);
+    args.extend_from_slice(&extra);
+    let log: Value = serde_json::from_str(&run(&args).stdout).unwrap();
+    assert_valid_sarif(&log);
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), findings(&doc).len());
+    let waived = findings(&doc)
+        .iter()
+        .filter(|f| f["status"] == "waived")
+        .count();
+    assert!(waived > 0);
+    let suppressed: Vec<&Value> = results
+        .iter()
+        .filter_map(|r| r.get("suppressions"))
+        .collect();
+    assert_eq!(suppressed.len(), waived);
+    assert_eq!(suppressed[0][0]["kind"], "external");
+    assert!(suppressed[0][0]["justification"].is_string());
+}
+
 // ---- JUnit
 
 /// What an XML parser sees in a JUnit report: element counts, attributes of the first
