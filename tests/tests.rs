@@ -62,3 +62,7 @@ mod policy_docs;
 // Evidence packets: audit, verify, keygen, signatures, the stored packet in fixtures/packet/.
 #[path = "it/packet.rs"]
 mod packet;
+// The audit report end to end: reproducible packets (PDF included), tamper detection per file,
+// escaping, strict templates, redaction, and real consumers (headless Chromium, poppler).
+#[path = "it/report.rs"]
+mod report;

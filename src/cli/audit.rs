@@ -1,29 +1,23 @@
 //! `vigil audit` (the evidence packet), `vigil verify` and `vigil keygen`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use chrono::{SecondsFormat, Utc};
 use serde_json::json;
 
-use vigil::bundle::Bundle;
-use vigil::eval::model::Severity;
 use vigil::eval::redact::Redaction;
-use vigil::eval::run::evaluate;
-use vigil::eval::world::World;
 use vigil::packet::{self, InputEntry, PacketFile, SignatureStatus};
-use vigil::policy::load::load_packs;
 use vigil::report::{html, json as findings_json, model};
 
-use super::{CliError, parse_as_of, to_json};
+use super::{CliError, as_of, fails_run, judge, load_policies, to_json};
 
 const AUDIT_EXAMPLES: &str = "Examples:
   vigil audit fixtures/bundles/demo --out packet/ --as-of 2026-04-02
   vigil audit export/ --out packet/ --sign-key vigil.key --redact --redact-salt \"$SALT\"
   vigil verify packet/ --pubkey vigil.pub
 
-The packet holds report.html (open it in a browser, or print it), findings.json,
-findings.csv, metrics.csv, inputs.json and manifest.json (and manifest.sig when signed).
+The packet holds report.html (open it in a browser, or print it), report.pdf (PDF/A, when
+built with the default `pdf` feature), findings.json, findings.csv, metrics.csv, inputs.json
+and manifest.json (and manifest.sig when signed).
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (the packet is written
 either way); 2 could not run.";
 
@@ -47,7 +41,8 @@ pub struct AuditArgs {
     /// A TOML waivers file
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
-    /// Report templates to use instead of the built-in ones (must hold report.html.j2)
+    /// Report templates to use instead of the built-in ones (must hold report.html.j2, and
+    /// report.typ for report.pdf)
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
     /// Sign manifest.json with this Ed25519 private key (PEM, from `vigil keygen`)
@@ -92,27 +87,12 @@ fn relative(path: &Path, base: &Path) -> String {
 }
 
 pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
-    let as_of_time = match &args.as_of {
-        Some(s) => parse_as_of(s)?,
-        None => Utc::now(),
-    };
-    let as_of = as_of_time.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let fail_on = Severity::parse(&args.fail_on);
-    let packs = load_packs(&args.policies)?;
-    let waivers = match &args.waivers {
-        Some(path) => Some(vigil::waiver::load(path, &packs)?),
-        None => None,
-    };
+    let (as_of_time, as_of) = as_of(args.as_of.as_deref())?;
+    let (packs, waivers) = load_policies(&args.policies, args.waivers.as_deref())?;
     // Templates are read before the bundle, so a broken override fails fast.
     let templates = html::template_sources(args.templates.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;
-    let bundle = Bundle::load(&args.bundle)?;
-    let pack_codes = packs
-        .iter()
-        .flat_map(|p| p.versions.iter())
-        .find_map(|v| v.procedure_codes.clone());
-    let mut world = World::new(bundle, pack_codes);
-    if args.redact {
+    let redaction = if args.redact {
         let salt = match &args.redact_salt {
             Some(s) => s.as_bytes().to_vec(),
             None => {
@@ -122,13 +102,17 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
                 salt
             }
         };
-        world.set_redaction(Redaction::new(salt));
-    }
-    let world = Arc::new(world);
-    let mut eval = evaluate(&world, &packs)?;
-    if let Some(waivers) = &waivers {
-        vigil::waiver::apply(waivers, &mut eval, &world, as_of_time);
-    }
+        Some(Redaction::new(salt))
+    } else {
+        None
+    };
+    let (world, eval) = judge(
+        &args.bundle,
+        &packs,
+        waivers.as_ref(),
+        redaction,
+        as_of_time,
+    )?;
     let doc = findings_json::findings_document(&world.bundle, &packs, &eval, &as_of);
     let findings_bytes = to_json(&doc)?.into_bytes();
 
@@ -178,7 +162,8 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
     let report_html = html::render(&report, args.templates.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;
 
-    let files = vec![
+    #[cfg_attr(not(feature = "pdf"), allow(unused_mut))]
+    let mut files = vec![
         PacketFile {
             path: "findings.csv".into(),
             bytes: packet::findings_csv(&doc),
@@ -200,6 +185,12 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
             bytes: report_html.into_bytes(),
         },
     ];
+    #[cfg(feature = "pdf")]
+    files.push(PacketFile {
+        path: "report.pdf".into(),
+        bytes: vigil::report::pdf::render(&report, args.templates.as_deref())
+            .map_err(|e| CliError::Usage(e.to_string()))?,
+    });
     let shown_policies: Vec<String> = if args.policies.is_empty() {
         vec!["builtin".into()]
     } else {
@@ -225,12 +216,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         eval.findings.len(),
         args.out.join("report.html").display()
     );
-    let failing = fail_on.is_some_and(|threshold| {
-        eval.findings
-            .iter()
-            .any(|f| f.status == "fail" && f.severity <= threshold)
-    });
-    Ok(i32::from(failing))
+    Ok(i32::from(fails_run(&eval, &args.fail_on, None)))
 }
 
 pub fn verify(args: VerifyArgs) -> Result<i32, CliError> {

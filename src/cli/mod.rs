@@ -329,33 +329,85 @@ pub fn parse_as_of(s: &str) -> Result<DateTime<Utc>, CliError> {
     )))
 }
 
-fn check(args: CheckArgs) -> Result<i32, CliError> {
-    let as_of_time = match &args.as_of {
+/// `--as-of` as an instant and as written into outputs (RFC 3339 UTC, seconds).
+pub fn as_of(arg: Option<&str>) -> Result<(chrono::DateTime<Utc>, String), CliError> {
+    let time = match arg {
         Some(s) => parse_as_of(s)?,
         None => Utc::now(),
     };
-    let as_of = as_of_time.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let fail_on = Severity::parse(&args.fail_on);
-    // Policies, waivers and baseline first: a bad one should not wait for a large bundle.
-    let packs = load_packs(&args.policies)?;
-    let waivers = match &args.waivers {
+    Ok((time, time.to_rfc3339_opts(SecondsFormat::Secs, true)))
+}
+
+/// The packs and the waivers file: read before any bundle, so a bad one fails fast.
+pub fn load_policies(
+    policies: &[String],
+    waivers: Option<&Path>,
+) -> Result<
+    (
+        Vec<vigil::policy::model::Pack>,
+        Option<vigil::waiver::Waivers>,
+    ),
+    CliError,
+> {
+    let packs = load_packs(policies)?;
+    let waivers = match waivers {
         Some(path) => Some(vigil::waiver::load(path, &packs)?),
         None => None,
     };
-    let baseline = match &args.baseline {
-        Some(path) => Some(vigil::baseline::load_ids(path)?),
-        None => None,
-    };
-    let bundle = Bundle::load(&args.bundle)?;
+    Ok((packs, waivers))
+}
+
+/// Reads the bundle, builds the world (redacted when asked), evaluates the packs and applies
+/// the waivers: what `check` and `audit` share.
+pub fn judge(
+    bundle: &Path,
+    packs: &[vigil::policy::model::Pack],
+    waivers: Option<&vigil::waiver::Waivers>,
+    redaction: Option<vigil::eval::redact::Redaction>,
+    as_of: chrono::DateTime<Utc>,
+) -> Result<(Arc<World>, vigil::eval::run::Evaluation), CliError> {
+    let bundle = Bundle::load(bundle)?;
     let pack_codes = packs
         .iter()
         .flat_map(|p| p.versions.iter())
         .find_map(|v| v.procedure_codes.clone());
-    let world = Arc::new(World::new(bundle, pack_codes));
-    let mut eval = evaluate(&world, &packs)?;
-    if let Some(waivers) = &waivers {
-        vigil::waiver::apply(waivers, &mut eval, &world, as_of_time);
+    let mut world = World::new(bundle, pack_codes);
+    if let Some(redaction) = redaction {
+        world.set_redaction(redaction);
     }
+    let world = Arc::new(world);
+    let mut eval = evaluate(&world, packs)?;
+    if let Some(waivers) = waivers {
+        vigil::waiver::apply(waivers, &mut eval, &world, as_of);
+    }
+    Ok((world, eval))
+}
+
+/// Whether a finding fails the run: status `fail`, at or above `--fail-on`, and (with a
+/// baseline) not accepted in it.
+pub fn fails_run(
+    eval: &vigil::eval::run::Evaluation,
+    fail_on: &str,
+    baseline: Option<&std::collections::BTreeSet<String>>,
+) -> bool {
+    Severity::parse(fail_on).is_some_and(|threshold| {
+        eval.findings.iter().any(|f| {
+            f.status == "fail"
+                && f.severity <= threshold
+                && baseline.is_none_or(|b| !b.contains(&f.id))
+        })
+    })
+}
+
+fn check(args: CheckArgs) -> Result<i32, CliError> {
+    let (as_of_time, as_of) = as_of(args.as_of.as_deref())?;
+    // Policies, waivers and baseline first: a bad one should not wait for a large bundle.
+    let (packs, waivers) = load_policies(&args.policies, args.waivers.as_deref())?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(vigil::baseline::load_ids(path)?),
+        None => None,
+    };
+    let (world, eval) = judge(&args.bundle, &packs, waivers.as_ref(), None, as_of_time)?;
     let doc = || json::findings_document(&world.bundle, &packs, &eval, &as_of);
     let out = match args.format {
         CheckFormat::Json => to_json(&doc())?,
@@ -372,12 +424,9 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
     };
     emit(&out, args.output.as_deref())?;
     // Waived findings never fail the run; with a baseline, only findings new since it do.
-    let failing = fail_on.is_some_and(|threshold| {
-        eval.findings.iter().any(|f| {
-            f.status == "fail"
-                && f.severity <= threshold
-                && baseline.as_ref().is_none_or(|b| !b.contains(&f.id))
-        })
-    });
-    Ok(i32::from(failing))
+    Ok(i32::from(fails_run(
+        &eval,
+        &args.fail_on,
+        baseline.as_ref(),
+    )))
 }

@@ -27,6 +27,7 @@
 //! The shipped packs' cases are embedded in the binary with the packs; their bundles are
 //! written to a temporary folder for the run and removed afterwards.
 
+use crate::report::junit::escape_attr;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -431,32 +432,32 @@ pub fn junit(results: &[PackResult]) -> String {
     for r in results {
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
-            xml(&r.pack),
+            escape_attr(&r.pack),
             r.cases.len(),
             fails(r),
             errors(r)
         ));
         out.push_str(&format!(
             "    <properties>\n      <property name=\"source\" value=\"{}\"/>\n      <property name=\"uncovered_rules\" value=\"{}\"/>\n    </properties>\n",
-            xml(&r.source),
-            xml(&r.uncovered().join(" "))
+            escape_attr(&r.source),
+            escape_attr(&r.uncovered().join(" "))
         ));
         for c in &r.cases {
             let open = format!(
                 "    <testcase classname=\"{}\" name=\"{}\"",
-                xml(&r.pack),
-                xml(&c.name)
+                escape_attr(&r.pack),
+                escape_attr(&c.name)
             );
             match &c.outcome {
                 Outcome::Pass => out.push_str(&format!("{open}/>\n")),
                 Outcome::Fail(diffs) => out.push_str(&format!(
                     "{open}>\n      <failure message=\"{} difference(s)\">{}</failure>\n    </testcase>\n",
                     diffs.len(),
-                    xml(&diffs.join("\n"))
+                    escape_attr(&diffs.join("\n"))
                 )),
                 Outcome::Error(e) => out.push_str(&format!(
                     "{open}>\n      <error message=\"{}\"/>\n    </testcase>\n",
-                    xml(e)
+                    escape_attr(e)
                 )),
             }
         }
@@ -466,33 +467,10 @@ pub fn junit(results: &[PackResult]) -> String {
     out
 }
 
-/// Escapes text for XML content and attribute values.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\n' => out.push_str("&#10;"),
-            c if c < ' ' && c != '\t' => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_xml() {
-        assert_eq!(xml("a<b & \"c\"\n"), "a&lt;b &amp; &quot;c&quot;&#10;");
-    }
 
     #[test]
     fn reads_the_case_format() {

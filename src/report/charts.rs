@@ -53,9 +53,11 @@ fn axis(out: &mut String, max: f64) {
         let y = TOP + plot_h - plot_h * f64::from(i) / 4.0;
         let _ = write!(
             out,
-            "<text x=\"{x}\" y=\"{y:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#333\">{v:.0}</text>",
+            "<text x=\"{x}\" y=\"{y:.1}\" font-size=\"10\" text-anchor=\"end\" fill=\"#333\">{v:.prec$}</text>",
             x = LEFT - 4.0,
-            y = y + 3.0
+            y = y + 3.0,
+            // Small scales need a decimal so the ticks do not all read "1".
+            prec = usize::from(max < 8.0)
         );
     }
 }
