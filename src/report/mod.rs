@@ -8,6 +8,8 @@ pub mod json;
 pub mod junit;
 pub mod model;
 pub mod ndjson;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 pub mod sarif;
 pub mod text;
 
