@@ -11,7 +11,7 @@ pub mod time;
 pub mod typing;
 pub mod value;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
@@ -156,7 +156,11 @@ impl Bundle {
         // Typed in schema order: a dataset's zones depend on the datasets before it.
         for dataset in Dataset::ALL {
             let raw = std::mem::take(&mut raw_tables[dataset.index()]);
-            let zones = ZoneLookup::new(&bundle);
+            let zones = if dataset == Dataset::Reactions {
+                ZoneLookup::with_exams(&bundle)
+            } else {
+                ZoneLookup::new(&bundle)
+            };
             let typed: Vec<Record> = raw
                 .into_par_iter()
                 .map(|(file, r)| type_record(dataset, file, r, &zones))
@@ -223,10 +227,19 @@ pub struct ZoneLookup<'a> {
 }
 
 impl<'a> ZoneLookup<'a> {
-    /// Built from the datasets typed so far (facilities, then exams).
+    /// Facility zones only: enough for every dataset but reactions.
     pub fn new(bundle: &'a Bundle) -> ZoneLookup<'a> {
+        Self::build(bundle, false)
+    }
+
+    /// Facility zones and each exam's facility, for reactions (read in their exam's zone).
+    pub fn with_exams(bundle: &'a Bundle) -> ZoneLookup<'a> {
+        Self::build(bundle, true)
+    }
+
+    fn build(bundle: &'a Bundle, with_exams: bool) -> ZoneLookup<'a> {
         let default = bundle.manifest.timezone;
-        let mut facilities = HashMap::new();
+        let mut facilities = HashMap::default();
         for r in bundle.table(Dataset::Facilities) {
             if let Some(id) = r.str(col::facility::ID) {
                 let zone = r
@@ -236,8 +249,13 @@ impl<'a> ZoneLookup<'a> {
                 facilities.entry(id).or_insert(zone);
             }
         }
-        let mut exam_facility = HashMap::new();
-        for r in bundle.table(Dataset::Exams) {
+        let mut exam_facility = HashMap::default();
+        let exams = if with_exams {
+            bundle.table(Dataset::Exams)
+        } else {
+            &[]
+        };
+        for r in exams {
             if let (Some(id), Some(fac)) = (r.str(col::exam::ID), r.str(col::exam::FACILITY_ID)) {
                 exam_facility.entry(id).or_insert(fac);
             }

@@ -1,7 +1,7 @@
 //! Coverage windows: who was immediately available for which facility, merged once per
 //! (supervisor, facility, mode) so a query costs a binary search, not a scan.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -30,7 +30,7 @@ pub struct Uncovered {
 
 impl CoverageIndex {
     pub fn new(coverage: &[Record]) -> CoverageIndex {
-        let mut windows = WindowMap::new();
+        let mut windows = WindowMap::default();
         for r in coverage {
             let (Some(sup), Some(fac), Some(mode)) = (
                 r.str(col::coverage::SUPERVISOR_ID),

@@ -13,7 +13,9 @@ mod sessions;
 mod tests;
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -185,7 +187,8 @@ impl Merge for u64 {
 /// their own group only (one hash update per record); this roll-up then touches each distinct
 /// group once. Every sum is of integers, so the order of merging cannot change a value.
 fn roll_up<'a, A: Merge>(own: HashMap<Group<'a>, A>) -> HashMap<Group<'a>, A> {
-    let mut out: HashMap<Group<'a>, A> = HashMap::with_capacity(own.len() * 4);
+    let mut out: HashMap<Group<'a>, A> =
+        HashMap::with_capacity_and_hasher(own.len() * 4, Default::default());
     for (group, acc) in &own {
         for shape in group.shapes() {
             out.entry(shape).or_default().merge(acc);

@@ -9,7 +9,9 @@ mod keys;
 mod period;
 mod times;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use rayon::prelude::*;
 use serde_json::{Map, Value as Json};
@@ -47,7 +49,7 @@ pub struct QualityReport {
 /// Runs DQ-001..DQ-007 over a loaded bundle.
 pub fn data_quality(bundle: &Bundle) -> QualityReport {
     let keys = Keys::new(bundle);
-    let zones = ZoneLookup::new(bundle);
+    let zones = ZoneLookup::with_exams(bundle);
     let ctx = Ctx {
         bundle,
         keys: &keys,
@@ -149,10 +151,10 @@ impl<'a> Keys<'a> {
             .map(|&dataset| {
                 let column = key_column(dataset).filter(|_| dataset.key_must_be_unique());
                 let Some(column) = column else {
-                    return HashMap::new();
+                    return HashMap::default();
                 };
                 let table = bundle.table(dataset);
-                let mut map = HashMap::with_capacity(table.len());
+                let mut map = HashMap::with_capacity_and_hasher(table.len(), Default::default());
                 for (index, record) in table.iter().enumerate() {
                     if let Some(key) = record.str(column) {
                         map.entry(key).or_insert(index);

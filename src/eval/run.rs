@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use rhai::Dynamic;
@@ -37,6 +38,9 @@ pub struct Evaluation {
     pub rules: Vec<RuleSummary>,
     /// The catalogue metrics of the packs that ran (rules-v1.md "Metrics").
     pub metrics: Vec<crate::eval::model::Metric>,
+    /// Rhai evaluations made (expressions and scripts): at most one per rule and record, which
+    /// a test checks so a change cannot make script work grow faster than the data.
+    pub script_calls: u64,
 }
 
 enum Judgement {
@@ -54,6 +58,7 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
     let mut findings = Vec::new();
     let mut summaries: Vec<RuleSummary> = Vec::new();
     let quality = data_quality(&world.bundle);
+    let calls = AtomicU64::new(0);
     for pack in packs {
         let mut pack_summaries: BTreeMap<String, RuleSummary> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
@@ -124,7 +129,7 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                 let results: Vec<(u32, Judgement)> = (0..assigned.len() as u32)
                     .into_par_iter()
                     .filter(|i| assigned[*i as usize] == Some(vi))
-                    .map(|i| judge(world, rule, version, &params, i).map(|j| (i, j)))
+                    .map(|i| judge(world, rule, version, &params, i, &calls).map(|j| (i, j)))
                     .collect::<Result<_, _>>()
                     .map_err(|e| {
                         first_error(world, rule, version, &params, assigned, vi).unwrap_or(e)
@@ -192,6 +197,7 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
         findings,
         rules: summaries,
         metrics: metrics::compute(world, families),
+        script_calls: calls.into_inner(),
     })
 }
 
@@ -216,7 +222,7 @@ fn first_error(
 ) -> Option<EvalError> {
     (0..assigned.len() as u32)
         .filter(|i| assigned[*i as usize] == Some(vi))
-        .find_map(|i| judge(world, rule, version, params, i).err())
+        .find_map(|i| judge(world, rule, version, params, i, &AtomicU64::new(0)).err())
 }
 
 /// Whether a scope condition of `rule` is definitely false for the record.
@@ -258,6 +264,7 @@ fn judge(
     version: &PackVersion,
     params: &Dynamic,
     idx: u32,
+    calls: &AtomicU64,
 ) -> Result<Judgement, EvalError> {
     let d = rule.dataset;
     let mut unknown = None;
@@ -298,7 +305,7 @@ fn judge(
         Check::Compare { field, op, operand } => {
             let left = value(field);
             let right = match operand {
-                Operand::Literal(l) => literal_value(l),
+                Operand::Literal(l) => std::borrow::Cow::Owned(literal_value(l)),
                 Operand::Field(_, r) => world.value(d, idx, *r),
             };
             match compare(&left, &right) {
@@ -368,6 +375,7 @@ fn judge(
                 dataset: d,
                 idx,
             };
+            calls.fetch_add(1, Ordering::Relaxed);
             let result = match &rule.check {
                 Check::Script { .. } => sandbox::eval_script(ast, rec, params),
                 _ => sandbox::eval_expr(ast, rec, params),
@@ -490,8 +498,8 @@ fn render(
     for part in &rule.message.parts {
         match part {
             TemplatePart::Text(t) => out.push_str(t),
-            TemplatePart::Field(f) => match world.value(rule.dataset, idx, *f) {
-                Value::Invalid(raw) => out.push_str(&raw),
+            TemplatePart::Field(f) => match &*world.value(rule.dataset, idx, *f) {
+                Value::Invalid(raw) => out.push_str(raw),
                 v => out.push_str(&v.display().unwrap_or_else(|| "(missing)".into())),
             },
             TemplatePart::Param(p) => out.push_str(
@@ -655,4 +663,54 @@ pub fn finish_ids(findings: &mut [Finding]) {
                 &b.id,
             ))
     });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::bundle::Bundle;
+    use crate::generate::{GenOptions, generate};
+    use crate::policy::load::load_packs;
+
+    /// Script work must grow like the bundle, not faster (a regression guard for the
+    /// performance issue that does not depend on timing): at most one Rhai evaluation per rule
+    /// and record, and calls that grow with the records between two sizes.
+    #[test]
+    fn rhai_evaluations_grow_linearly_with_the_bundle() {
+        let packs = load_packs(&[]).unwrap();
+        let mut per_record = Vec::new();
+        for exams in [1_000, 4_000] {
+            let dir = tempfile::tempdir().unwrap();
+            let opts = GenOptions {
+                exams,
+                seed: 3,
+                ..GenOptions::default()
+            };
+            generate(&opts, dir.path()).unwrap();
+            let world = Arc::new(World::new(Bundle::load(dir.path()).unwrap(), None));
+            let eval = evaluate(&world, &packs).unwrap();
+            let bound: u64 = packs
+                .iter()
+                .flat_map(|p| p.versions.iter())
+                .flat_map(|v| v.rules.iter())
+                .filter(|r| matches!(r.check, Check::Expr { .. } | Check::Script { .. }))
+                .map(|r| world.bundle.table(r.dataset).len() as u64)
+                .sum();
+            assert!(eval.script_calls > 0);
+            assert!(
+                eval.script_calls <= bound,
+                "{} > {bound}",
+                eval.script_calls
+            );
+            per_record.push((eval.script_calls as f64, world.bundle.record_count() as f64));
+        }
+        // Four times the exams: the calls grow like the records (a quadratic change, such as a
+        // script evaluated per session per exam, would grow them about sixteen times).
+        let growth = (per_record[1].0 / per_record[0].0) / (per_record[1].1 / per_record[0].1);
+        assert!(
+            (0.6..1.6).contains(&growth),
+            "Rhai evaluations grew {growth:.2} times faster than the records: {per_record:?}"
+        );
+    }
 }

@@ -1,7 +1,8 @@
 //! The world a rule sees: the bundle plus indexes built once (keys, links, coverage, codes) and
 //! facts derived once per record (date of service, required supervision level, response time).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -95,7 +96,7 @@ impl World {
     pub fn new(bundle: Bundle, pack_codes: Option<Arc<Vec<Record>>>) -> World {
         let mut keys = Vec::with_capacity(Dataset::ALL.len());
         for dataset in Dataset::ALL {
-            let mut map = HashMap::new();
+            let mut map = HashMap::default();
             if let Some(field) = dataset.key_field().and_then(|k| dataset.field_index(k)) {
                 for (i, r) in bundle.table(dataset).iter().enumerate() {
                     if let Some(k) = r.str(field) {
@@ -106,7 +107,7 @@ impl World {
             keys.push(map);
         }
         let collect = |dataset: Dataset, field: usize| {
-            let mut map: HashMap<Box<str>, Vec<u32>> = HashMap::new();
+            let mut map: HashMap<Box<str>, Vec<u32>> = HashMap::default();
             for (i, r) in bundle.table(dataset).iter().enumerate() {
                 if let Some(k) = r.str(field) {
                     map.entry(k.into()).or_default().push(i as u32);
@@ -133,7 +134,7 @@ impl World {
                     .unwrap_or_default(),
             )
         };
-        let mut codes: HashMap<(&str, i64), &Record> = HashMap::new();
+        let mut codes: HashMap<(&str, i64), &Record> = HashMap::default();
         for r in code_rows {
             if let (Some(code), Some(year)) =
                 (r.str(col::code::CPT_CODE), r.get(col::code::YEAR).as_int())
@@ -168,7 +169,7 @@ impl World {
             coverage,
             exam_facts,
             facility_zones,
-            facility_stats: HashMap::new(),
+            facility_stats: HashMap::default(),
             redaction: None,
         }
         .with_facility_stats()
@@ -269,28 +270,27 @@ impl World {
     }
 
     /// The value of a resolved field on record `idx` of `dataset`.
-    pub fn value(&self, dataset: Dataset, idx: u32, field: FieldRef) -> Value {
+    pub fn value(&self, dataset: Dataset, idx: u32, field: FieldRef) -> Cow<'_, Value> {
+        static MISSING: Value = Value::Missing;
         let (target, i, value) = match field {
             FieldRef::Own(i) => (
                 dataset,
                 i,
-                self.record(dataset, idx)
-                    .map(|r| r.get(i).clone())
-                    .unwrap_or(Value::Missing),
+                self.record(dataset, idx).map_or(&MISSING, |r| r.get(i)),
             ),
             FieldRef::Joined(join, i) => (
                 join.target(),
                 i,
                 self.join(dataset, idx, join)
                     .and_then(|j| self.record(join.target(), j))
-                    .map(|r| r.get(i).clone())
-                    .unwrap_or(Value::Missing),
+                    .map_or(&MISSING, |r| r.get(i)),
             ),
-            FieldRef::Derived(d) => return self.derived(dataset, idx, d),
+            FieldRef::Derived(d) => return Cow::Owned(self.derived(dataset, idx, d)),
         };
+        // Borrowed on the hot path; redaction (rare) makes an owned copy.
         match &self.redaction {
-            Some(r) => r.apply(target, i, value),
-            None => value,
+            Some(r) => Cow::Owned(r.apply(target, i, value.clone())),
+            None => Cow::Borrowed(value),
         }
     }
 
@@ -365,7 +365,7 @@ impl World {
     }
 
     fn with_facility_stats(mut self) -> World {
-        let mut stats: HashMap<Box<str>, FacilityStats> = HashMap::new();
+        let mut stats: HashMap<Box<str>, FacilityStats> = HashMap::default();
         let exams = self.bundle.table(Dataset::Exams);
         let contrast_class = |e: &Record| -> Option<&'static str> {
             let completed = e.get(col::exam::STATUS) == &Value::Enum("completed");

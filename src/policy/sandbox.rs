@@ -223,7 +223,7 @@ fn uncovered(r: &mut Rec) -> Dynamic {
 fn facility_count(
     r: &Rec,
     class: &str,
-    pick: impl Fn(&crate::eval::world::FacilityStats) -> &std::collections::HashMap<&'static str, u64>,
+    pick: impl Fn(&crate::eval::world::FacilityStats) -> &rustc_hash::FxHashMap<&'static str, u64>,
 ) -> i64 {
     if r.dataset != Dataset::Facilities {
         return 0;

@@ -14,7 +14,7 @@
 //! after the exam began on another day), or whose `scheduled_at` has no instant while
 //! `started_at` has one. Such an exam may sit on another side here than in BEN-005.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::NaiveDate;
 

@@ -26,7 +26,7 @@
 //! negative (a negative count is not a count of steps); not emitted when the required steps
 //! sum to zero.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, REACTION_SEVERITIES, col};

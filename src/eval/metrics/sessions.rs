@@ -15,7 +15,7 @@
 //! that facility's zone (the bundle zone when the facility is unknown). A session whose
 //! `requested_at` has no instant has no month: it counts in `{}` and `{facility_id}` only.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::bundle::schema::{Dataset, col};
 use crate::bundle::time::local_date;
@@ -86,7 +86,7 @@ fn response(world: &World, idx: u32, joined: &Value) -> Response {
 }
 
 pub(super) fn compute(world: &World, out: &mut Vec<Metric>) {
-    let mut groups: HashMap<Group<'_>, Acc> = HashMap::new();
+    let mut groups: HashMap<Group<'_>, Acc> = HashMap::default();
     for (idx, session) in world.bundle.table(Dataset::Sessions).iter().enumerate() {
         let facility = session.str(col::session::FACILITY_ID);
         let month = session
