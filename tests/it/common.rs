@@ -172,3 +172,19 @@ pub fn rule_keys(doc: &Value, prefix: &str) -> Vec<(String, String)> {
     out.sort();
     out
 }
+
+/// Every file of a folder (a packet): (name, bytes), sorted by name.
+pub fn folder_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut all: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}

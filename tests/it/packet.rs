@@ -30,22 +30,6 @@ fn audit(out: &Path, extra: &[&str]) {
     assert_eq!(r.code, 0, "vigil {args:?}:\n{}", r.stderr);
 }
 
-/// Every file of a packet folder: (name, bytes), sorted.
-fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut all: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    all.sort();
-    all
-}
-
 fn verify(dir: &Path, pubkey: Option<&Path>) -> crate::common::Run {
     let dir = dir.to_str().unwrap();
     match pubkey {
@@ -60,8 +44,8 @@ fn the_same_audit_gives_byte_identical_packets_wherever_written() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("elsewhere/b"));
     audit(&a, &[]);
     audit(&b, &[]);
-    let first = contents(&a);
-    assert_eq!(first, contents(&b));
+    let first = crate::common::folder_contents(&a);
+    assert_eq!(first, crate::common::folder_contents(&b));
     let names: Vec<&str> = first.iter().map(|(n, _)| n.as_str()).collect();
     for name in [
         "findings.csv",
@@ -81,7 +65,10 @@ fn redacted_packets_are_reproducible_with_a_fixed_salt() {
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     audit(&a, &["--redact", "--redact-salt", "pepper"]);
     audit(&b, &["--redact", "--redact-salt", "pepper"]);
-    assert_eq!(contents(&a), contents(&b));
+    assert_eq!(
+        crate::common::folder_contents(&a),
+        crate::common::folder_contents(&b)
+    );
 }
 
 #[test]
@@ -106,7 +93,10 @@ fn the_manifest_lists_every_file_with_its_hash() {
         assert_eq!(file["bytes"], bytes.len(), "{path}");
         listed.push(path.to_string());
     }
-    let mut on_disk: Vec<String> = contents(tmp.path()).into_iter().map(|(n, _)| n).collect();
+    let mut on_disk: Vec<String> = crate::common::folder_contents(tmp.path())
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
     on_disk.retain(|n| n != "manifest.json");
     assert_eq!(
         listed, on_disk,
@@ -256,7 +246,7 @@ fn audit_refuses_a_non_empty_folder_that_is_not_a_packet() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("not a vigil packet"), "{}", r.stderr);
-    assert_eq!(contents(tmp.path()).len(), 1);
+    assert_eq!(crate::common::folder_contents(tmp.path()).len(), 1);
 }
 
 // The stored packet: written once by vigil and signed, then kept as data. It must keep verifying,
@@ -279,7 +269,7 @@ fn writing_the_stored_packet_again_reproduces_its_manifest_and_signature() {
     let stored = root().join(STORED);
     let manifest: Value =
         serde_json::from_slice(&fs::read(stored.join("manifest.json")).unwrap()).unwrap();
-    let files: Vec<PacketFile> = contents(&stored)
+    let files: Vec<PacketFile> = crate::common::folder_contents(&stored)
         .into_iter()
         .filter(|(name, _)| !name.starts_with("manifest."))
         .map(|(name, bytes)| PacketFile::new(name, bytes))
@@ -298,7 +288,10 @@ fn writing_the_stored_packet_again_reproduces_its_manifest_and_signature() {
     let again: Value =
         serde_json::from_slice(&fs::read(out.join("manifest.json")).unwrap()).unwrap();
     if manifest["tool"]["version"] == again["tool"]["version"] {
-        assert_eq!(contents(&stored), contents(&out));
+        assert_eq!(
+            crate::common::folder_contents(&stored),
+            crate::common::folder_contents(&out)
+        );
     } else {
         // A new vigil version changes `tool.version` (and so the signature), nothing else.
         let mut stored_manifest = manifest.clone();

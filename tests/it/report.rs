@@ -94,22 +94,6 @@ fn probe_policies(dir: &Path) -> Vec<String> {
     ]
 }
 
-/// Every file of a packet folder: (name, bytes), sorted by name.
-fn contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut all: Vec<_> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    all.sort();
-    all
-}
-
 fn names(files: &[(String, Vec<u8>)]) -> Vec<&str> {
     files.iter().map(|(n, _)| n.as_str()).collect()
 }
@@ -148,7 +132,7 @@ fn the_demo_packet_is_byte_identical_across_runs_folders_and_working_directories
     let demo = root().join(DEMO);
     audit_in(tmp.path(), path_str(&demo), &from_elsewhere, &[]);
 
-    let a = contents(&first);
+    let a = crate::common::folder_contents(&first);
     let listed = names(&a);
     for name in [
         "findings.csv",
@@ -169,7 +153,7 @@ fn the_demo_packet_is_byte_identical_across_runs_folders_and_working_directories
         (&elsewhere, "another folder name"),
         (&from_elsewhere, "another working directory"),
     ] {
-        let b = contents(other);
+        let b = crate::common::folder_contents(other);
         assert_eq!(names(&a), names(&b), "{label}: the same files");
         for ((name, x), (_, y)) in a.iter().zip(&b) {
             assert!(
@@ -197,7 +181,7 @@ fn flipping_one_byte_of_any_packet_file_fails_verify_naming_the_file() {
     let r = run(&["verify", path_str(&packet), "--pubkey", path_str(&public)]);
     assert_eq!(r.code, 0, "fresh packet: {}", r.stderr);
 
-    let files = contents(&packet);
+    let files = crate::common::folder_contents(&packet);
     assert!(
         names(&files).contains(&"manifest.sig"),
         "{:?}",
@@ -382,7 +366,7 @@ fn identifiers_and_free_text(bundle: &Path) -> (Vec<String>, Vec<String>) {
 /// The text of every file of `packet`, and of report.pdf as pdftotext reads it (its streams are
 /// compressed, so its bytes prove nothing) when the PDF and poppler are there.
 fn packet_texts(packet: &Path) -> Vec<(String, String)> {
-    let mut texts: Vec<(String, String)> = contents(packet)
+    let mut texts: Vec<(String, String)> = crate::common::folder_contents(packet)
         .into_iter()
         .map(|(name, bytes)| (name, String::from_utf8_lossy(&bytes).into_owned()))
         .collect();
@@ -514,7 +498,7 @@ fn redaction_hashes_identifiers_and_leaves_free_text_out_of_every_packet_file() 
         }
         audit(&bundle_dir, &b, &with("s"));
         assert!(
-            contents(&a) == contents(&b),
+            crate::common::folder_contents(&a) == crate::common::folder_contents(&b),
             "{bundle_dir}: the same salt gave another packet"
         );
         audit(&bundle_dir, &c, &with("t"));
