@@ -4,6 +4,11 @@ mod cli;
 
 use clap::Parser;
 
+/// mimalloc: the bundle readers and the rule engine make many small, short-lived allocations
+/// on every thread, where glibc's allocator contends (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = cli::Cli::parse();
     let code = match cli::run(cli) {

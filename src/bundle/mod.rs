@@ -20,10 +20,10 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::discover::{FoundFile, discover};
 use crate::bundle::manifest::Manifest;
-use crate::bundle::read::{Format, ReadProblem, read_bytes};
+use crate::bundle::read::{Format, ReadProblem, read_into};
 use crate::bundle::schema::{Dataset, col};
-use crate::bundle::typing::type_value;
-use crate::bundle::value::{RawRecord, Value};
+use crate::bundle::typing::TypingSink;
+use crate::bundle::value::Value;
 
 /// What makes a whole run impossible (exit 2). Bad records are never errors: they are findings.
 #[derive(Debug, thiserror::Error)]
@@ -133,16 +133,22 @@ impl Bundle {
             .into_iter()
             .filter(|d| !discovery.files.iter().any(|f| f.dataset == *d))
             .collect();
-        let raw: Vec<(BundleFile, Vec<RawRecord>)> = discovery
+        // Each file is read and typed in one pass, in parallel; only its typed records are kept.
+        let read: Vec<(BundleFile, Vec<Record>)> = discovery
             .files
             .par_iter()
-            .map(|found| read_one(root, found))
+            .enumerate()
+            .map(|(index, found)| read_one(root, found, u32::try_from(index).unwrap_or(u32::MAX)))
             .collect();
-        let mut files = Vec::with_capacity(raw.len());
-        let mut raw_tables: Vec<Vec<(u32, RawRecord)>> = vec![Vec::new(); Dataset::ALL.len()];
-        for (index, (file, records)) in raw.into_iter().enumerate() {
-            let file_index = u32::try_from(index).unwrap_or(u32::MAX);
-            raw_tables[file.dataset.index()].extend(records.into_iter().map(|r| (file_index, r)));
+        let mut files = Vec::with_capacity(read.len());
+        let mut tables: Vec<Vec<Record>> = vec![Vec::new(); Dataset::ALL.len()];
+        for (file, records) in read {
+            let table = &mut tables[file.dataset.index()];
+            if table.is_empty() {
+                *table = records;
+            } else {
+                table.extend(records);
+            }
             files.push(file);
         }
         let mut bundle = Bundle {
@@ -153,19 +159,21 @@ impl Bundle {
             absent,
             tables: vec![Vec::new(); Dataset::ALL.len()],
         };
-        // Typed in schema order: a dataset's zones depend on the datasets before it.
+        // Zoned in schema order: a dataset's zones depend on the datasets before it.
         for dataset in Dataset::ALL {
-            let raw = std::mem::take(&mut raw_tables[dataset.index()]);
-            let zones = if dataset == Dataset::Reactions {
-                ZoneLookup::with_exams(&bundle)
-            } else {
-                ZoneLookup::new(&bundle)
-            };
-            let typed: Vec<Record> = raw
-                .into_par_iter()
-                .map(|(file, r)| type_record(dataset, file, r, &zones))
-                .collect();
-            bundle.tables[dataset.index()] = typed;
+            let mut records = std::mem::take(&mut tables[dataset.index()]);
+            {
+                let zones = if dataset == Dataset::Reactions {
+                    ZoneLookup::build(&bundle, &records)
+                } else {
+                    ZoneLookup::new(&bundle)
+                };
+                records
+                    .par_iter_mut()
+                    .with_min_len(1024)
+                    .for_each(|r| place_in_zone(dataset, r, &zones));
+            }
+            bundle.tables[dataset.index()] = records;
         }
         Ok(bundle)
     }
@@ -190,7 +198,7 @@ impl Bundle {
     }
 }
 
-fn read_one(root: &Path, found: &FoundFile) -> (BundleFile, Vec<RawRecord>) {
+fn read_one(root: &Path, found: &FoundFile, index: u32) -> (BundleFile, Vec<Record>) {
     let mut file = BundleFile {
         path: found.path.clone(),
         dataset: found.dataset,
@@ -213,10 +221,14 @@ fn read_one(root: &Path, found: &FoundFile) -> (BundleFile, Vec<RawRecord>) {
     };
     file.bytes = bytes.len() as u64;
     file.sha256 = sha256_hex(&bytes);
-    let read = read_bytes(&bytes, found.format, found.gzip, found.dataset.fields());
-    file.records = read.records.len();
-    file.problems = read.problems;
-    (file, read.records)
+    let mut sink = TypingSink {
+        fields: found.dataset.fields(),
+        file: index,
+        records: Vec::new(),
+    };
+    file.problems = read_into(&bytes, found.format, found.gzip, sink.fields, &mut sink);
+    file.records = sink.records.len();
+    (file, sink.records)
 }
 
 /// The zone a record's naive local times are read in (bundle-v1.md "Reading rules").
@@ -229,15 +241,16 @@ pub struct ZoneLookup<'a> {
 impl<'a> ZoneLookup<'a> {
     /// Facility zones only: enough for every dataset but reactions.
     pub fn new(bundle: &'a Bundle) -> ZoneLookup<'a> {
-        Self::build(bundle, false)
+        Self::build(bundle, &[])
     }
 
-    /// Facility zones and each exam's facility, for reactions (read in their exam's zone).
+    /// Facility zones and the facility of each exam a reaction names, for reactions (read in
+    /// their exam's zone).
     pub fn with_exams(bundle: &'a Bundle) -> ZoneLookup<'a> {
-        Self::build(bundle, true)
+        Self::build(bundle, bundle.table(Dataset::Reactions))
     }
 
-    fn build(bundle: &'a Bundle, with_exams: bool) -> ZoneLookup<'a> {
+    fn build(bundle: &'a Bundle, reactions: &[Record]) -> ZoneLookup<'a> {
         let default = bundle.manifest.timezone;
         let mut facilities = HashMap::default();
         for r in bundle.table(Dataset::Facilities) {
@@ -249,15 +262,21 @@ impl<'a> ZoneLookup<'a> {
                 facilities.entry(id).or_insert(zone);
             }
         }
-        let mut exam_facility = HashMap::default();
-        let exams = if with_exams {
-            bundle.table(Dataset::Exams)
-        } else {
-            &[]
-        };
-        for r in exams {
-            if let (Some(id), Some(fac)) = (r.str(col::exam::ID), r.str(col::exam::FACILITY_ID)) {
-                exam_facility.entry(id).or_insert(fac);
+        // Only the exams reactions name: a reaction is read in its exam's zone.
+        let mut wanted: HashMap<&str, ()> = HashMap::default();
+        for r in reactions {
+            if let Some(id) = r.str(col::reaction::EXAM_ID) {
+                wanted.insert(id, ());
+            }
+        }
+        let mut exam_facility: HashMap<&'a str, &'a str> = HashMap::default();
+        if !wanted.is_empty() {
+            for r in bundle.table(Dataset::Exams) {
+                if let (Some(id), Some(fac)) = (r.str(col::exam::ID), r.str(col::exam::FACILITY_ID))
+                    && wanted.contains_key(id)
+                {
+                    exam_facility.entry(id).or_insert(fac);
+                }
             }
         }
         ZoneLookup {
@@ -291,16 +310,10 @@ impl<'a> ZoneLookup<'a> {
     }
 }
 
-fn type_record(dataset: Dataset, file: u32, raw: RawRecord, zones: &ZoneLookup<'_>) -> Record {
-    let fields = dataset.fields();
-    let mut values: Vec<Value> = fields
-        .iter()
-        .zip(raw.cells.iter().map(Some).chain(std::iter::repeat(None)))
-        .map(|(field, cell)| match cell.and_then(Option::as_ref) {
-            None => Value::Missing,
-            Some(raw) => type_value(raw, field.ty),
-        })
-        .collect();
+/// Gives a typed record's naive local times their instants in the record's zone (and marks a
+/// facility's unknown zone invalid).
+fn place_in_zone(dataset: Dataset, record: &mut Record, zones: &ZoneLookup<'_>) {
+    let values = &mut record.values;
     if dataset == Dataset::Facilities {
         // An unknown zone is DQ-001 on the field; the bundle zone is used instead.
         if let Some(name) = values[col::facility::TIMEZONE].as_str()
@@ -310,16 +323,11 @@ fn type_record(dataset: Dataset, file: u32, raw: RawRecord, zones: &ZoneLookup<'
         }
     }
     if values.iter().any(|v| matches!(v, Value::Local(_))) {
-        let zone = zones.for_record(dataset, &values);
-        for v in &mut values {
+        let zone = zones.for_record(dataset, values);
+        for v in values.iter_mut() {
             if let Value::Local(t) = v {
                 *v = time::resolve_local(*t, zone);
             }
         }
-    }
-    Record {
-        file,
-        line: raw.line,
-        values: values.into_boxed_slice(),
     }
 }

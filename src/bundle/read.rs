@@ -32,13 +32,73 @@ pub struct FileRead {
     pub problems: Vec<ReadProblem>,
 }
 
+/// Where a reader puts the records it reads, in file order.
+pub trait Sink {
+    /// A JSON or NDJSON record: exactly one cell per field of the schema.
+    fn cells(&mut self, line: u32, cells: Vec<Option<RawValue>>);
+    /// A CSV row whose cell `i` belongs to field `columns[i]` (`None`: not in the schema); the
+    /// row is as wide as the header or narrower. `false` when a cell is not valid UTF-8: the row
+    /// is then a problem, and the sink must not have kept it.
+    fn csv_row(&mut self, line: u32, row: &csv::ByteRecord, columns: &[Option<usize>]) -> bool;
+}
+
+/// Collects [`RawRecord`]s: what [`read_bytes`] returns.
+struct RawSink {
+    records: Vec<RawRecord>,
+    fields: usize,
+}
+
+impl Sink for RawSink {
+    fn cells(&mut self, line: u32, cells: Vec<Option<RawValue>>) {
+        self.records.push(RawRecord { line, cells });
+    }
+
+    fn csv_row(&mut self, line: u32, row: &csv::ByteRecord, columns: &[Option<usize>]) -> bool {
+        let mut cells = vec![None; self.fields];
+        for (cell, column) in row.iter().zip(columns) {
+            let Ok(text) = std::str::from_utf8(cell) else {
+                return false;
+            };
+            match *column {
+                Some(idx) if !text.is_empty() => {
+                    cells[idx] = Some(RawValue::Text(text.to_owned()));
+                }
+                _ => {}
+            }
+        }
+        self.records.push(RawRecord { line, cells });
+        true
+    }
+}
+
 /// Reads one file's bytes as stored. `gzip`: the bytes are gzip-compressed.
 /// `fields`: the dataset's schema; each record's `cells` has exactly `fields.len()` entries,
 /// `cells[i]` for `fields[i]`; columns or keys not in the schema are ignored.
 pub fn read_bytes(bytes: &[u8], format: Format, gzip: bool, fields: &[FieldDef]) -> FileRead {
+    let mut sink = RawSink {
+        records: Vec::new(),
+        fields: fields.len(),
+    };
+    let problems = read_into(bytes, format, gzip, fields, &mut sink);
+    FileRead {
+        records: sink.records,
+        problems,
+    }
+}
+
+/// Reads one file's bytes as stored into `sink` (see [`read_bytes`]), returning the problems.
+/// The bundle loader's sink types each record as it is read, so no file is ever held as text
+/// cells ([`crate::bundle::typing::TypingSink`]).
+pub fn read_into<S: Sink>(
+    bytes: &[u8],
+    format: Format,
+    gzip: bool,
+    fields: &[FieldDef],
+    sink: &mut S,
+) -> Vec<ReadProblem> {
     // A zero-byte file is a present dataset with no records, compressed or not.
     if bytes.is_empty() {
-        return FileRead::default();
+        return Vec::new();
     }
     let (data, damage) = if gzip {
         let (data, damage) = gunzip(bytes);
@@ -47,45 +107,49 @@ pub fn read_bytes(bytes: &[u8], format: Format, gzip: bool, fields: &[FieldDef])
         (std::borrow::Cow::Borrowed(bytes), None)
     };
     let text = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&data);
-    let mut parsed = match format {
-        Format::Csv => read_csv(text, fields),
-        Format::Json => read_json(text, fields),
-        Format::Ndjson => read_ndjson(text, fields),
-    };
+    let mut parsed = Parsed::new(sink);
+    match format {
+        Format::Csv => read_csv(text, fields, &mut parsed),
+        Format::Json => read_json(text, fields, &mut parsed),
+        Format::Ndjson => read_ndjson(text, fields, &mut parsed),
+    }
     if let Some(damage) = damage {
         // The end of the kept bytes is where the damage is, not where the file ends: a quote or
         // an array left open there is the same damage, reported once.
         if parsed.stopped_at_eof {
-            parsed.read.problems.pop();
+            parsed.problems.pop();
         }
-        parsed.read.problems.push(damage);
+        parsed.problems.push(damage);
     }
-    parsed.read
+    parsed.problems
 }
 
-/// A reader's result, and whether its last problem is only the input ending too early.
-struct Parsed {
-    read: FileRead,
+/// A reader's state: its sink, the problems met, and whether the last problem is only the input
+/// ending too early.
+struct Parsed<'s, S: Sink> {
+    sink: &'s mut S,
+    problems: Vec<ReadProblem>,
     stopped_at_eof: bool,
 }
 
-impl Parsed {
-    fn new() -> Parsed {
+impl<'s, S: Sink> Parsed<'s, S> {
+    fn new(sink: &'s mut S) -> Parsed<'s, S> {
         Parsed {
-            read: FileRead::default(),
+            sink,
+            problems: Vec::new(),
             stopped_at_eof: false,
         }
     }
 
     fn problem(&mut self, line: u32, message: impl Into<String>) {
-        self.read.problems.push(ReadProblem {
+        self.problems.push(ReadProblem {
             line,
             message: message.into(),
         });
     }
 
     fn record(&mut self, line: u32, cells: Vec<Option<RawValue>>) {
-        self.read.records.push(RawRecord { line, cells });
+        self.sink.cells(line, cells);
     }
 }
 
@@ -120,8 +184,7 @@ fn gunzip(bytes: &[u8]) -> (Vec<u8>, Option<ReadProblem>) {
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-fn read_csv(data: &[u8], fields: &[FieldDef]) -> Parsed {
-    let mut out = Parsed::new();
+fn read_csv<S: Sink>(data: &[u8], fields: &[FieldDef], out: &mut Parsed<'_, S>) {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -183,12 +246,10 @@ fn read_csv(data: &[u8], fields: &[FieldDef]) -> Parsed {
             );
             continue;
         }
-        match csv_cells(&rec, columns, fields.len()) {
-            Some(cells) => out.record(line, cells),
-            None => out.problem(line, "row is not valid UTF-8"),
+        if !out.sink.csv_row(line, &rec, columns) {
+            out.problem(line, "row is not valid UTF-8");
         }
     }
-    out
 }
 
 /// Maps each header column to the schema field of the same name; the first column of a name wins.
@@ -207,23 +268,6 @@ fn header_columns(header: &csv::ByteRecord, fields: &[FieldDef]) -> Vec<Option<u
             }
         })
         .collect()
-}
-
-/// The cells of one row, or `None` when the row is not valid UTF-8.
-fn csv_cells(
-    rec: &csv::ByteRecord,
-    columns: &[Option<usize>],
-    n: usize,
-) -> Option<Vec<Option<RawValue>>> {
-    let mut cells = vec![None; n];
-    for (cell, column) in rec.iter().zip(columns) {
-        let text = std::str::from_utf8(cell).ok()?;
-        match *column {
-            Some(idx) if !text.is_empty() => cells[idx] = Some(RawValue::Text(text.to_owned())),
-            _ => {}
-        }
-    }
-    Some(cells)
 }
 
 /// Whether the raw bytes of a row (from its first byte to the end of the input) end inside a
@@ -257,8 +301,7 @@ fn ends_inside_quotes(raw: &[u8]) -> bool {
 // ---------------------------------------------------------------------------------------------
 // NDJSON
 
-fn read_ndjson(data: &[u8], fields: &[FieldDef]) -> Parsed {
-    let mut out = Parsed::new();
+fn read_ndjson<S: Sink>(data: &[u8], fields: &[FieldDef], out: &mut Parsed<'_, S>) {
     let mut line_no: u64 = 0;
     for line in data.split(|&b| b == b'\n') {
         line_no += 1;
@@ -297,19 +340,17 @@ fn read_ndjson(data: &[u8], fields: &[FieldDef]) -> Parsed {
             ),
         }
     }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON
 
-fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
-    let mut out = Parsed::new();
+fn read_json<S: Sink>(data: &[u8], fields: &[FieldDef], out: &mut Parsed<'_, S>) {
     let mut lines = Lines::new(data);
     let mut p = Json::new(data);
     p.ws();
     match p.peek() {
-        None => return out,
+        None => return,
         Some(b'[') => p.pos += 1,
         Some(b) => {
             let found = match b {
@@ -321,7 +362,7 @@ fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
                 lines.at(p.pos),
                 format!("file is not a JSON array of objects: it holds {found}"),
             );
-            return out;
+            return;
         }
     }
     p.ws();
@@ -341,7 +382,7 @@ fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
                 Err(JsonErr::Eof) => {
                     out.problem(line, "truncated JSON: the file ends inside this record");
                     out.stopped_at_eof = true;
-                    return out;
+                    return;
                 }
                 Err(JsonErr::Syntax { at, msg }) => {
                     let line = lines.at(at);
@@ -349,7 +390,7 @@ fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
                         line,
                         format!("invalid JSON: {msg} at column {}", lines.column(at)),
                     );
-                    return out;
+                    return;
                 }
             }
             p.ws();
@@ -366,7 +407,7 @@ fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
                         "truncated JSON: the file ends before the array is closed",
                     );
                     out.stopped_at_eof = true;
-                    return out;
+                    return;
                 }
                 Some(_) => {
                     let at = p.pos;
@@ -377,7 +418,7 @@ fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
                             lines.column(at)
                         ),
                     );
-                    return out;
+                    return;
                 }
             }
         }
@@ -386,7 +427,6 @@ fn read_json(data: &[u8], fields: &[FieldDef]) -> Parsed {
     if p.pos < data.len() {
         out.problem(lines.at(p.pos), "unexpected text after the JSON array");
     }
-    out
 }
 
 /// Line numbers of byte offsets, counted incrementally (offsets mostly come in order).

@@ -1,8 +1,78 @@
 //! Typing of raw cells into values per the field types of bundle-v1.md.
 
-use super::schema::FieldType;
+use super::Record;
+use super::read::Sink;
+use super::schema::{FieldDef, FieldType};
 use super::time::{parse_date, parse_timestamp};
 use super::value::{RawValue, Value};
+
+/// A reader's sink that types every record as it is read: CSV cells straight from the row's
+/// bytes, JSON cells from their raw values. Naive local times stay [`Value::Local`] until the
+/// loader knows their zone.
+pub struct TypingSink<'f> {
+    pub fields: &'f [FieldDef],
+    /// Index of the file in the bundle, stored on each record.
+    pub file: u32,
+    pub records: Vec<Record>,
+}
+
+impl Sink for TypingSink<'_> {
+    fn cells(&mut self, line: u32, cells: Vec<Option<RawValue>>) {
+        let values = self
+            .fields
+            .iter()
+            .zip(cells.iter().map(Some).chain(std::iter::repeat(None)))
+            .map(|(field, cell)| match cell.and_then(Option::as_ref) {
+                None => Value::Missing,
+                Some(raw) => type_value(raw, field.ty),
+            })
+            .collect();
+        self.records.push(Record {
+            file: self.file,
+            line,
+            values,
+        });
+    }
+
+    fn csv_row(&mut self, line: u32, row: &csv::ByteRecord, columns: &[Option<usize>]) -> bool {
+        let mut values = vec![Value::Missing; self.fields.len()];
+        for (cell, column) in row.iter().zip(columns) {
+            let Ok(text) = std::str::from_utf8(cell) else {
+                return false;
+            };
+            if let (Some(idx), false) = (*column, text.is_empty())
+                && let (Some(slot), Some(field)) = (values.get_mut(idx), self.fields.get(idx))
+            {
+                *slot = type_text(text, field.ty);
+            }
+        }
+        self.records.push(Record {
+            file: self.file,
+            line,
+            values: values.into_boxed_slice(),
+        });
+        true
+    }
+}
+
+/// Types one present text cell (a CSV cell or a JSON string): the same as [`type_value`] of
+/// `RawValue::Text`, without copying the text first.
+pub fn type_text(s: &str, ty: FieldType) -> Value {
+    typed_text(s, ty).unwrap_or_else(|| Value::Invalid(s.into()))
+}
+
+fn typed_text(s: &str, ty: FieldType) -> Option<Value> {
+    match ty {
+        FieldType::Str => Some(Value::Str(s.into())),
+        FieldType::Int => parse_int(s).map(Value::Int),
+        FieldType::Float => parse_float(s).map(Value::Float),
+        FieldType::Bool => text_bool(s).map(Value::Bool),
+        FieldType::Date => parse_date(s).map(Value::Date),
+        FieldType::Ts => parse_timestamp(s),
+        FieldType::Enum(values) => parse_enum(s, values).map(Value::Enum),
+        FieldType::List => Some(Value::List(split_items(s))),
+    }
+}
 
 /// Types one present raw value as `ty`, per the leniency rules of bundle-v1.md ("Reading rules
 /// that settle edge cases"). A value that does not parse is [`Value::Invalid`] holding the raw
@@ -23,6 +93,9 @@ pub fn type_value(raw: &RawValue, ty: FieldType) -> Value {
 }
 
 fn typed(raw: &RawValue, ty: FieldType) -> Option<Value> {
+    if let RawValue::Text(s) = raw {
+        return typed_text(s, ty);
+    }
     match ty {
         FieldType::Str => text_or_number(raw).map(|s| Value::Str(s.into())),
         FieldType::Int => text_or_number(raw).and_then(parse_int).map(Value::Int),
@@ -80,18 +153,20 @@ fn parse_bool(raw: &RawValue) -> Option<bool> {
             "0" => Some(false),
             _ => None,
         },
-        RawValue::Text(s) => {
-            const TRUE: [&str; 4] = ["true", "yes", "y", "1"];
-            const FALSE: [&str; 4] = ["false", "no", "n", "0"];
-            if TRUE.iter().any(|t| t.eq_ignore_ascii_case(s)) {
-                Some(true)
-            } else if FALSE.iter().any(|f| f.eq_ignore_ascii_case(s)) {
-                Some(false)
-            } else {
-                None
-            }
-        }
+        RawValue::Text(s) => text_bool(s),
         RawValue::Array(_) | RawValue::Other(_) => None,
+    }
+}
+
+fn text_bool(s: &str) -> Option<bool> {
+    const TRUE: [&str; 4] = ["true", "yes", "y", "1"];
+    const FALSE: [&str; 4] = ["false", "no", "n", "0"];
+    if TRUE.iter().any(|t| t.eq_ignore_ascii_case(s)) {
+        Some(true)
+    } else if FALSE.iter().any(|f| f.eq_ignore_ascii_case(s)) {
+        Some(false)
+    } else {
+        None
     }
 }
 

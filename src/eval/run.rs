@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 use rhai::Dynamic;
@@ -17,6 +16,7 @@ use crate::eval::quality::{Observation, data_quality};
 use crate::eval::world::{World, seconds_between};
 use crate::policy::fields::FieldRef;
 use crate::policy::model::*;
+use crate::policy::native::{self, NativeExpr, NativeScript};
 use crate::policy::sandbox::{self, Outcome, Rec, rfc3339};
 
 /// A policy script failed at run time: the run stops (exit 2) naming rule, script and line.
@@ -41,6 +41,8 @@ pub struct Evaluation {
     /// Rhai evaluations made (expressions and scripts): at most one per rule and record, which
     /// a test checks so a change cannot make script work grow faster than the data.
     pub script_calls: u64,
+    /// Evaluations of `expr` and `script` checks natively answered (src/policy/native.rs).
+    pub native_calls: u64,
 }
 
 enum Judgement {
@@ -53,12 +55,60 @@ enum Judgement {
 
 type Evidence = serde_json::Map<String, serde_json::Value>;
 
+/// What one rule found over many records, merged in record order.
+/// Evaluations of script checks: tried natively, and run in Rhai.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    native: u64,
+    rhai: u64,
+}
+
+#[derive(Default)]
+struct Tally {
+    counts: Counts,
+    evaluated: u64,
+    not_applicable: u64,
+    reasons: BTreeMap<String, u64>,
+    fails: Vec<(u32, Evidence, Option<String>)>,
+}
+
+impl Tally {
+    fn add(mut self, idx: u32, judgement: Judgement) -> Tally {
+        match judgement {
+            Judgement::OutOfScope => {}
+            Judgement::Pass => self.evaluated += 1,
+            Judgement::NotApplicable(reason) => {
+                self.not_applicable += 1;
+                *self.reasons.entry(reason).or_default() += 1;
+            }
+            Judgement::Fail(fails) => {
+                self.evaluated += 1;
+                self.fails
+                    .extend(fails.into_iter().map(|(ev, message)| (idx, ev, message)));
+            }
+        }
+        self
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        self.counts.native += other.counts.native;
+        self.counts.rhai += other.counts.rhai;
+        self.evaluated += other.evaluated;
+        self.not_applicable += other.not_applicable;
+        for (reason, n) in other.reasons {
+            *self.reasons.entry(reason).or_default() += n;
+        }
+        self.fails.extend(other.fails);
+        self
+    }
+}
+
 /// Judges every record of the world by every pack.
 pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalError> {
     let mut findings = Vec::new();
     let mut summaries: Vec<RuleSummary> = Vec::new();
     let quality = data_quality(&world.bundle);
-    let calls = AtomicU64::new(0);
+    let mut counts = Counts::default();
     for pack in packs {
         let mut pack_summaries: BTreeMap<String, RuleSummary> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
@@ -73,33 +123,46 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
             ds.dedup();
             ds
         };
-        let mut assignment: HashMap<Dataset, Vec<Option<usize>>> = HashMap::new();
+        // Per dataset: the records each version judges (by index of the version).
+        let mut assignment: HashMap<Dataset, Vec<Vec<u32>>> = HashMap::new();
         let mut undated: HashMap<Dataset, Vec<u32>> = HashMap::new();
         for &d in &datasets {
-            let n = world.bundle.table(d).len();
-            let assigned: Vec<Option<usize>> = if pack.is_timeless() {
-                vec![Some(0); n]
+            let n = world.bundle.table(d).len() as u32;
+            let mut by_version: Vec<Vec<u32>> = vec![Vec::new(); pack.versions.len()];
+            if pack.is_timeless() {
+                by_version[0] = (0..n).collect();
             } else {
-                let dates: Vec<Option<chrono::NaiveDate>> = (0..n as u32)
+                let versions: Vec<Option<u32>> = (0..n)
                     .into_par_iter()
-                    .map(|i| world.record_date(d, i))
-                    .collect();
-                let no_date = (0..n as u32)
-                    .filter(|i| dates[*i as usize].is_none())
-                    .collect();
-                undated.insert(d, no_date);
-                dates
-                    .iter()
-                    .map(|date| {
-                        date.and_then(|date| pack.versions.iter().position(|v| v.covers(date)))
+                    .with_min_len(1024)
+                    .map(|i| {
+                        world.record_date(d, i).map(|date| {
+                            pack.versions
+                                .iter()
+                                .position(|v| v.covers(date))
+                                .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX))
+                        })
                     })
-                    .collect()
-            };
-            assignment.insert(d, assigned);
+                    .collect();
+                let mut no_date = Vec::new();
+                for (i, v) in versions.into_iter().enumerate() {
+                    match v {
+                        None => no_date.push(i as u32),
+                        Some(v) => {
+                            if let Some(list) = by_version.get_mut(v as usize) {
+                                list.push(i as u32);
+                            }
+                        }
+                    }
+                }
+                undated.insert(d, no_date);
+            }
+            assignment.insert(d, by_version);
         }
         for (vi, version) in pack.versions.iter().enumerate() {
             let params = params_dynamic(version);
-            for rule in &version.rules {
+            let mut tallies = judge_version(world, version, vi, &params, &assignment)?;
+            for (ri, rule) in version.rules.iter().enumerate() {
                 let summary = pack_summaries.entry(rule.id.clone()).or_insert_with(|| {
                     order.push(rule.id.clone());
                     RuleSummary {
@@ -122,36 +185,19 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
                     }
                     continue;
                 }
-                let assigned = assignment
-                    .get(&rule.dataset)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                let results: Vec<(u32, Judgement)> = (0..assigned.len() as u32)
-                    .into_par_iter()
-                    .filter(|i| assigned[*i as usize] == Some(vi))
-                    .map(|i| judge(world, rule, version, &params, i, &calls).map(|j| (i, j)))
-                    .collect::<Result<_, _>>()
-                    .map_err(|e| {
-                        first_error(world, rule, version, &params, assigned, vi).unwrap_or(e)
-                    })?;
-                for (idx, judgement) in results {
-                    match judgement {
-                        Judgement::OutOfScope => {}
-                        Judgement::Pass => summary.evaluated += 1,
-                        Judgement::NotApplicable(reason) => {
-                            summary.not_applicable += 1;
-                            *summary.reasons.entry(reason).or_default() += 1;
-                        }
-                        Judgement::Fail(fails) => {
-                            summary.evaluated += 1;
-                            summary.failed += fails.len() as u64;
-                            for (evidence, message) in fails {
-                                findings.push(rule_finding(
-                                    world, pack, version, rule, idx, evidence, message,
-                                ));
-                            }
-                        }
-                    }
+                let tally = tallies.get_mut(ri).map(std::mem::take).unwrap_or_default();
+                counts.native += tally.counts.native;
+                counts.rhai += tally.counts.rhai;
+                summary.evaluated += tally.evaluated;
+                summary.not_applicable += tally.not_applicable;
+                for (reason, n) in tally.reasons {
+                    *summary.reasons.entry(reason).or_default() += n;
+                }
+                summary.failed += tally.fails.len() as u64;
+                for (idx, evidence, message) in tally.fails {
+                    findings.push(rule_finding(
+                        world, pack, version, rule, idx, evidence, message,
+                    ));
                 }
             }
         }
@@ -197,7 +243,8 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
         findings,
         rules: summaries,
         metrics: metrics::compute(world, families),
-        script_calls: calls.into_inner(),
+        script_calls: counts.rhai,
+        native_calls: counts.native,
     })
 }
 
@@ -210,19 +257,94 @@ fn script_fail(map: &rhai::Map) -> (Evidence, Option<String>) {
     (ev, message)
 }
 
+/// Judges the records `version` is in effect for by each of its rules (builtins aside): one
+/// parallel pass per dataset that runs every rule of the dataset on a record while it is at
+/// hand, rather than one pass over the table per rule. One tally per rule, by rule index.
+fn judge_version(
+    world: &Arc<World>,
+    version: &PackVersion,
+    vi: usize,
+    params: &Dynamic,
+    assignment: &HashMap<Dataset, Vec<Vec<u32>>>,
+) -> Result<Vec<Tally>, EvalError> {
+    let mut tallies: Vec<Tally> = version.rules.iter().map(|_| Tally::default()).collect();
+    let mut failed = None;
+    for (&dataset, by_version) in assignment {
+        let rules: Vec<(usize, &Rule, Prepared)> = version
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.dataset == dataset && !matches!(r.check, Check::Builtin(_)))
+            .map(|(i, r)| (i, r, Prepared::new(r, version, params)))
+            .collect();
+        if rules.is_empty() {
+            continue;
+        }
+        let records = by_version.get(vi).map(Vec::as_slice).unwrap_or(&[]);
+        let fresh = || -> Vec<Tally> { rules.iter().map(|_| Tally::default()).collect() };
+        // Tallied in parallel, in record order: only failures keep anything per record.
+        let result = records
+            .par_iter()
+            .with_min_len(256)
+            .try_fold(fresh, |mut ts, &i| {
+                for ((_, rule, prepared), t) in rules.iter().zip(ts.iter_mut()) {
+                    let judgement = judge(world, rule, version, prepared, i, &mut t.counts)?;
+                    *t = std::mem::take(t).add(i, judgement);
+                }
+                Ok(ts)
+            })
+            .try_reduce(fresh, |a, b| {
+                Ok(a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect())
+            });
+        match result {
+            Ok(ts) => {
+                for ((ri, ..), t) in rules.iter().zip(ts) {
+                    if let Some(slot) = tallies.get_mut(*ri) {
+                        *slot = t;
+                    }
+                }
+            }
+            Err(e) => failed = Some(e),
+        }
+    }
+    match failed {
+        None => Ok(tallies),
+        // The same error on every run: the first rule (in file order) that fails, at its first
+        // failing record in walk order.
+        Some(e) => Err(version
+            .rules
+            .iter()
+            .filter(|r| !matches!(r.check, Check::Builtin(_)))
+            .find_map(|rule| {
+                let records = assignment
+                    .get(&rule.dataset)
+                    .and_then(|v| v.get(vi))
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                first_error(
+                    world,
+                    rule,
+                    version,
+                    &Prepared::new(rule, version, params),
+                    records,
+                )
+            })
+            .unwrap_or(e)),
+    }
+}
+
 /// After a parallel run failed, the error of the first failing record in walk order, so the
 /// message names the same record on every run.
 fn first_error(
     world: &Arc<World>,
     rule: &Rule,
     version: &PackVersion,
-    params: &Dynamic,
-    assigned: &[Option<usize>],
-    vi: usize,
+    prepared: &Prepared,
+    records: &[u32],
 ) -> Option<EvalError> {
-    (0..assigned.len() as u32)
-        .filter(|i| assigned[*i as usize] == Some(vi))
-        .find_map(|i| judge(world, rule, version, params, i, &AtomicU64::new(0)).err())
+    records
+        .iter()
+        .find_map(|&i| judge(world, rule, version, prepared, i, &mut Counts::default()).err())
 }
 
 /// Whether a scope condition of `rule` is definitely false for the record.
@@ -258,14 +380,47 @@ fn params_dynamic(version: &PackVersion) -> Dynamic {
     )
 }
 
+/// How a rule's check runs, prepared once per rule and version.
+struct Prepared {
+    /// The version's parameters as scripts see them.
+    params: Dynamic,
+    /// An `expr` check compiled to native code, when it is in the subset (src/policy/native.rs);
+    /// records it cannot answer for still go through Rhai.
+    native: Option<NativeExpr>,
+    /// A `script` check's pass paths in native code (src/policy/native.rs); any other outcome
+    /// is Rhai's to decide.
+    native_script: Option<NativeScript>,
+}
+
+impl Prepared {
+    fn new(rule: &Rule, version: &PackVersion, params: &Dynamic) -> Prepared {
+        let native = match &rule.check {
+            Check::Expr { ast, .. } => native::compile_ast(ast, rule.dataset, &version.parameters),
+            _ => None,
+        };
+        let native_script = match &rule.check {
+            Check::Script { ast, source, .. } => {
+                native::compile_script(ast, source, rule.dataset, &version.parameters)
+            }
+            _ => None,
+        };
+        Prepared {
+            params: params.clone(),
+            native,
+            native_script,
+        }
+    }
+}
+
 fn judge(
     world: &Arc<World>,
     rule: &Rule,
     version: &PackVersion,
-    params: &Dynamic,
+    prepared: &Prepared,
     idx: u32,
-    calls: &AtomicU64,
+    counts: &mut Counts,
 ) -> Result<Judgement, EvalError> {
+    let params = &prepared.params;
     let d = rule.dataset;
     let mut unknown = None;
     for c in &rule.when {
@@ -285,6 +440,9 @@ fn judge(
         if !world.value(d, idx, *field).is_present() {
             return Ok(Judgement::NotApplicable(format!("`{name}` missing")));
         }
+    }
+    if prepared.native.is_some() || prepared.native_script.is_some() {
+        counts.native += 1;
     }
     let value = |f: &(String, FieldRef)| world.value(d, idx, f.1);
     let mut evidence = Evidence::new();
@@ -369,13 +527,32 @@ fn judge(
                 Judgement::Fail(vec![(evidence, None)])
             }
         },
+        Check::Expr { .. }
+            if let Some(b) = prepared.native.as_ref().and_then(|n| n.eval(world, d, idx)) =>
+        {
+            // Exactly what Rhai returns for a bool: pass, or a finding with no evidence.
+            if b {
+                Judgement::Pass
+            } else {
+                Judgement::Fail(vec![(evidence, None)])
+            }
+        }
+        Check::Script { .. }
+            if prepared
+                .native_script
+                .as_ref()
+                .and_then(|n| n.passes(world, d, idx))
+                == Some(true) =>
+        {
+            Judgement::Pass
+        }
         Check::Expr { ast, .. } | Check::Script { ast, .. } => {
             let rec = Rec {
                 world: world.clone(),
                 dataset: d,
                 idx,
             };
-            calls.fetch_add(1, Ordering::Relaxed);
+            counts.rhai += 1;
             let result = match &rule.check {
                 Check::Script { .. } => sandbox::eval_script(ast, rec, params),
                 _ => sandbox::eval_expr(ast, rec, params),
@@ -674,10 +851,11 @@ mod tests {
     use crate::policy::load::load_packs;
 
     /// Script work must grow like the bundle, not faster (a regression guard for the
-    /// performance issue that does not depend on timing): at most one Rhai evaluation per rule
-    /// and record, and calls that grow with the records between two sizes.
+    /// performance issue that does not depend on timing): at most one native and one Rhai
+    /// evaluation per rule and record, evaluations that grow with the records between two sizes,
+    /// and Rhai left only the records native code cannot answer (failures, mostly).
     #[test]
-    fn rhai_evaluations_grow_linearly_with_the_bundle() {
+    fn script_evaluations_grow_linearly_with_the_bundle() {
         let packs = load_packs(&[]).unwrap();
         let mut per_record = Vec::new();
         for exams in [1_000, 4_000] {
@@ -697,20 +875,23 @@ mod tests {
                 .filter(|r| matches!(r.check, Check::Expr { .. } | Check::Script { .. }))
                 .map(|r| world.bundle.table(r.dataset).len() as u64)
                 .sum();
-            assert!(eval.script_calls > 0);
+            let (native, rhai) = (eval.native_calls, eval.script_calls);
+            assert!(native > 0 && rhai > 0, "{native} native, {rhai} Rhai");
             assert!(
-                eval.script_calls <= bound,
-                "{} > {bound}",
-                eval.script_calls
+                native <= bound && rhai <= bound,
+                "{native}, {rhai} > {bound}"
             );
-            per_record.push((eval.script_calls as f64, world.bundle.record_count() as f64));
+            // The shipped packs' expressions and hot scripts run natively: Rhai sees a small
+            // share (records that fail, or are not applicable, where Rhai words the outcome).
+            assert!(rhai * 5 < native, "{rhai} Rhai evaluations of {native}");
+            per_record.push(((native + rhai) as f64, world.bundle.record_count() as f64));
         }
-        // Four times the exams: the calls grow like the records (a quadratic change, such as a
-        // script evaluated per session per exam, would grow them about sixteen times).
+        // Four times the exams: evaluations grow like the records (a quadratic change, such as
+        // a script evaluated per session per exam, would grow them about sixteen times).
         let growth = (per_record[1].0 / per_record[0].0) / (per_record[1].1 / per_record[0].1);
         assert!(
             (0.6..1.6).contains(&growth),
-            "Rhai evaluations grew {growth:.2} times faster than the records: {per_record:?}"
+            "script evaluations grew {growth:.2} times faster than the records: {per_record:?}"
         );
     }
 }

@@ -5,6 +5,8 @@ use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use crate::bundle::schema::{Dataset, col};
@@ -65,7 +67,8 @@ pub struct ExamFacts {
     /// `Some(found)` when the exam has a code and a DOS to look it up with.
     pub code_found: Option<bool>,
     pub level: Option<Level>,
-    pub global_days: Option<Box<str>>,
+    /// The code row's global surgery indicator, as an index into [`World::global_days`].
+    pub global_days: Option<u32>,
 }
 
 /// Everything rules read. Built once per run; shared by reference (and by `Arc` with scripts).
@@ -73,7 +76,7 @@ pub struct World {
     pub bundle: Bundle,
     /// `Some("illustrative")` when codes come from a pack, `Some("bundle")` from the bundle.
     pub codes_source: &'static str,
-    keys: Vec<HashMap<Box<str>, u32>>,
+    keys: Vec<KeyIndex>,
     /// exam_id -> sessions whose `exam_id` is it.
     sessions_by_exam: HashMap<Box<str>, Vec<u32>>,
     /// session_id -> every session record carrying it (repeats included).
@@ -82,6 +85,8 @@ pub struct World {
     reactions_by_exam: HashMap<Box<str>, Vec<u32>>,
     pub coverage: CoverageIndex,
     pub exam_facts: Vec<ExamFacts>,
+    /// The distinct `global_days` values of the procedure code rows.
+    global_days: Vec<Box<str>>,
     /// Aggregates per facility id (BEN-003, BEN-004).
     facility_stats: HashMap<Box<str>, FacilityStats>,
     /// `--redact`: applied to every value read through [`World::value`].
@@ -94,18 +99,13 @@ impl World {
     /// Builds the indexes. `pack_codes` is the procedure_codes table of the pack, used when the
     /// bundle has none of its own.
     pub fn new(bundle: Bundle, pack_codes: Option<Arc<Vec<Record>>>) -> World {
-        let mut keys = Vec::with_capacity(Dataset::ALL.len());
-        for dataset in Dataset::ALL {
-            let mut map = HashMap::default();
-            if let Some(field) = dataset.key_field().and_then(|k| dataset.field_index(k)) {
-                for (i, r) in bundle.table(dataset).iter().enumerate() {
-                    if let Some(k) = r.str(field) {
-                        map.entry(k.into()).or_insert(i as u32);
-                    }
-                }
-            }
-            keys.push(map);
-        }
+        let keys = Dataset::ALL
+            .iter()
+            .map(|&d| {
+                let field = d.key_field().and_then(|k| d.field_index(k));
+                KeyIndex::new(bundle.table(d), field)
+            })
+            .collect();
         let collect = |dataset: Dataset, field: usize| {
             let mut map: HashMap<Box<str>, Vec<u32>> = HashMap::default();
             for (i, r) in bundle.table(dataset).iter().enumerate() {
@@ -142,6 +142,14 @@ impl World {
                 codes.entry((code, year)).or_insert(r);
             }
         }
+        // The distinct global surgery indicators, which facts refer to by index.
+        let mut global_days: Vec<Box<str>> = codes
+            .values()
+            .filter_map(|r| r.str(col::code::GLOBAL_DAYS))
+            .map(Box::from)
+            .collect();
+        global_days.sort_unstable();
+        global_days.dedup();
         let facility_zones = bundle
             .table(Dataset::Facilities)
             .iter()
@@ -154,8 +162,9 @@ impl World {
         let zones = ZoneLookup::new(&bundle);
         let exam_facts = bundle
             .table(Dataset::Exams)
-            .iter()
-            .map(|exam| exam_facts(exam, &zones, &codes))
+            .par_iter()
+            .with_min_len(1024)
+            .map(|exam| exam_facts(exam, &zones, &codes, &global_days))
             .collect();
         drop(zones);
         drop(codes);
@@ -168,6 +177,7 @@ impl World {
             reactions_by_exam,
             coverage,
             exam_facts,
+            global_days,
             facility_zones,
             facility_stats: HashMap::default(),
             redaction: None,
@@ -181,7 +191,8 @@ impl World {
 
     /// The first record of `dataset` whose key is `key`.
     pub fn lookup(&self, dataset: Dataset, key: &str) -> Option<u32> {
-        self.keys.get(dataset.index())?.get(key).copied()
+        let records = self.bundle.table(dataset);
+        self.keys.get(dataset.index())?.get(records, key)
     }
 
     /// The record a join leads to from record `idx` of `dataset`.
@@ -322,8 +333,9 @@ impl World {
                 .and_then(|f| f.level)
                 .map(|l| Value::Enum(l.name())),
             Derived::GlobalDays => exam_facts()
-                .and_then(|f| f.global_days.clone())
-                .map(Value::Str),
+                .and_then(|f| f.global_days)
+                .and_then(|g| self.global_days.get(g as usize))
+                .map(|g| Value::Str(g.as_ref().into())),
             Derived::CodeFound => exam_facts().and_then(|f| f.code_found).map(Value::Bool),
             Derived::CodesSource => Some(Value::Enum(self.codes_source)),
             Derived::ResponseS => self.response_s(idx).map(Value::Float),
@@ -419,6 +431,51 @@ impl World {
     }
 }
 
+/// Records of one dataset by their key: the first record carrying each key. Holds only record
+/// indexes, hashed by the key text that stays in the record (no copy of a million keys).
+struct KeyIndex {
+    field: usize,
+    table: hashbrown::HashTable<u32>,
+}
+
+fn hash_key(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
+impl KeyIndex {
+    fn new(records: &[Record], field: Option<usize>) -> KeyIndex {
+        let Some(field) = field else {
+            return KeyIndex {
+                field: usize::MAX,
+                table: hashbrown::HashTable::new(),
+            };
+        };
+        let mut table = hashbrown::HashTable::with_capacity(records.len());
+        let key_of = |i: u32| records.get(i as usize).and_then(|r| r.str(field));
+        for (i, r) in records.iter().enumerate() {
+            let Some(key) = r.str(field) else { continue };
+            let entry = table.entry(
+                hash_key(key),
+                |&j| key_of(j) == Some(key),
+                |&j| hash_key(key_of(j).unwrap_or_default()),
+            );
+            if let hashbrown::hash_table::Entry::Vacant(v) = entry {
+                v.insert(i as u32);
+            }
+        }
+        KeyIndex { field, table }
+    }
+
+    fn get(&self, records: &[Record], key: &str) -> Option<u32> {
+        self.table
+            .find(hash_key(key), |&j| {
+                records.get(j as usize).and_then(|r| r.str(self.field)) == Some(key)
+            })
+            .copied()
+    }
+}
+
 pub fn seconds_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
     (b - a).num_milliseconds() as f64 / 1000.0
 }
@@ -427,6 +484,7 @@ fn exam_facts(
     exam: &Record,
     zones: &ZoneLookup<'_>,
     codes: &HashMap<(&str, i64), &Record>,
+    global_days: &[Box<str>],
 ) -> ExamFacts {
     let dos = dos::exam_dos(exam, zones);
     let mut facts = ExamFacts {
@@ -447,7 +505,10 @@ fn exam_facts(
         Some(row) => {
             facts.code_found = Some(true);
             facts.level = row.str(col::code::INDICATOR).and_then(Level::of_indicator);
-            facts.global_days = row.str(col::code::GLOBAL_DAYS).map(Into::into);
+            facts.global_days = row
+                .str(col::code::GLOBAL_DAYS)
+                .and_then(|g| global_days.iter().position(|x| &**x == g))
+                .and_then(|g| u32::try_from(g).ok());
         }
     }
     facts

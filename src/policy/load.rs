@@ -945,6 +945,7 @@ fn build_check(
             Check::Script {
                 path: shown,
                 ast: Arc::new(ast),
+                source: text.into(),
             }
         }
         _ => {

@@ -8,6 +8,7 @@ pub mod file;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod native;
 pub mod sandbox;
 pub mod schema;
 pub mod testing;

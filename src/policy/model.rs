@@ -198,8 +198,12 @@ pub enum Check {
     },
     /// A Rhai expression over `r` (the record) and `params`: true passes.
     Expr { source: String, ast: Arc<rhai::AST> },
-    /// A Rhai script defining `fn check(r, params)`.
-    Script { path: String, ast: Arc<rhai::AST> },
+    /// A Rhai script defining `fn check(r, params)`, with its text.
+    Script {
+        path: String,
+        ast: Arc<rhai::AST>,
+        source: Arc<str>,
+    },
     /// A check computed in Rust by the engine (the export-integrity rules).
     Builtin(String),
 }

@@ -116,6 +116,9 @@ fn build_engine() -> Engine {
                 })
                 .collect()
         })
+        .register_fn("uncovered", uncovered);
+    register_field_getters(&mut e);
+    e.register_type_with_name::<Rec>("Record")
         .register_fn("uncovered", uncovered)
         .register_fn("contrast_exams", |r: &mut Rec, class: &str| -> i64 {
             facility_count(r, class, |s| &s.contrast_exams)
@@ -191,23 +194,10 @@ fn describe(r: &Rec) -> String {
 /// coverage windows (facility or `*`, exam's mode) leave open, as `#{seconds, gap_start,
 /// gap_end}`, or `()` when fully covered or not computable.
 fn uncovered(r: &mut Rec) -> Dynamic {
-    let Some(exam) = r
-        .world
-        .record(Dataset::Exams, r.idx)
-        .filter(|_| r.dataset == Dataset::Exams)
-    else {
+    if r.dataset != Dataset::Exams {
         return Dynamic::UNIT;
-    };
-    let (Some(sup), Some(fac), Some(mode), Some(start), Some(end)) = (
-        exam.str(col::exam::SUPERVISOR_ID),
-        exam.str(col::exam::FACILITY_ID),
-        exam.str(col::exam::SUPERVISION_MODE),
-        exam.get(col::exam::STARTED_AT).instant(),
-        exam.get(col::exam::ENDED_AT).instant(),
-    ) else {
-        return Dynamic::UNIT;
-    };
-    match r.world.coverage.uncovered(sup, fac, mode, start, end) {
+    }
+    match exam_gap(&r.world, r.idx) {
         None => Dynamic::UNIT,
         Some(u) => {
             let mut m = Map::new();
@@ -217,6 +207,19 @@ fn uncovered(r: &mut Rec) -> Dynamic {
             Dynamic::from(m)
         }
     }
+}
+
+/// The part of exam `idx`'s `[started_at, ended_at)` its supervisor's coverage leaves open
+/// (what `uncovered(r)` shows scripts); `None` when fully covered or not computable.
+pub fn exam_gap(world: &World, idx: u32) -> Option<crate::eval::coverage::Uncovered> {
+    let exam = world.record(Dataset::Exams, idx)?;
+    world.coverage.uncovered(
+        exam.str(col::exam::SUPERVISOR_ID)?,
+        exam.str(col::exam::FACILITY_ID)?,
+        exam.str(col::exam::SUPERVISION_MODE)?,
+        exam.get(col::exam::STARTED_AT).instant()?,
+        exam.get(col::exam::ENDED_AT).instant()?,
+    )
 }
 
 /// A per-class count of a facility record's aggregates (0 for other records).
@@ -232,6 +235,58 @@ fn facility_count(
         .facility_stats(r.idx)
         .and_then(|s| pick(s).get(class).copied())
         .map_or(0, |n| n as i64)
+}
+
+/// How a property name reads on a record of one dataset.
+#[derive(Clone, Copy)]
+enum Access {
+    Join(fields::Join),
+    Field(fields::FieldRef),
+}
+
+/// One getter per property name a record of any dataset has (`r.status`, `r.facility`,
+/// `r.response_s`), resolved per dataset once, when the engine is built. Rhai finds a getter
+/// by hash; without one, each `r.x` fell back to the string indexer and resolved the name
+/// again on every read. Names a dataset lacks still go to [`get_field`] for its error.
+fn register_field_getters(e: &mut Engine) {
+    let mut names: Vec<&'static str> = Vec::new();
+    for d in Dataset::ALL {
+        names.extend(d.fields().iter().map(|f| f.name));
+        names.extend(fields::Derived::available(d).iter().map(|x| x.name()));
+        names.extend(fields::Join::available(d).iter().map(|(j, _)| j.name()));
+    }
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        let table: [Option<Access>; Dataset::ALL.len()] = Dataset::ALL.map(|d| {
+            match fields::Join::available(d)
+                .iter()
+                .find(|(j, _)| j.name() == name)
+            {
+                Some((join, _)) => Some(Access::Join(*join)),
+                None => fields::resolve(d, name).ok().map(Access::Field),
+            }
+        });
+        e.register_get(
+            name,
+            move |r: &mut Rec| -> Result<Dynamic, Box<EvalAltResult>> {
+                match table.get(r.dataset.index()).copied().flatten() {
+                    Some(Access::Field(field)) => {
+                        Ok(to_dynamic(&r.world.value(r.dataset, r.idx, field)))
+                    }
+                    Some(Access::Join(join)) => Ok(match r.world.join(r.dataset, r.idx, join) {
+                        Some(idx) => Dynamic::from(Rec {
+                            world: r.world.clone(),
+                            dataset: join.target(),
+                            idx,
+                        }),
+                        None => Dynamic::UNIT,
+                    }),
+                    None => get_field(r, name),
+                }
+            },
+        );
+    }
 }
 
 fn get_field(r: &mut Rec, name: &str) -> Result<Dynamic, Box<EvalAltResult>> {
