@@ -107,61 +107,30 @@ impl Tally {
 pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalError> {
     let mut findings = Vec::new();
     let mut summaries: Vec<RuleSummary> = Vec::new();
-    let quality = data_quality(&world.bundle);
+    // Data quality runs beside the rules: the two share nothing but the world.
+    let (quality, judged) = rayon::join(
+        || data_quality(&world.bundle),
+        || {
+            packs
+                .iter()
+                .map(|pack| judge_pack(world, pack))
+                .collect::<Result<Vec<_>, _>>()
+        },
+    );
+    let judged = judged?;
     let mut counts = Counts::default();
-    for pack in packs {
+    for (pack, judged) in packs.iter().zip(judged) {
+        let JudgedPack {
+            undated,
+            tallies: mut version_tallies,
+        } = judged;
         let mut pack_summaries: BTreeMap<String, RuleSummary> = BTreeMap::new();
         let mut order: Vec<String> = Vec::new();
-        // Which version judges each record, per dataset the pack's rules read.
-        let datasets: Vec<Dataset> = {
-            let mut ds: Vec<Dataset> = pack
-                .versions
-                .iter()
-                .flat_map(|v| v.rules.iter().map(|r| r.dataset))
-                .collect();
-            ds.sort();
-            ds.dedup();
-            ds
-        };
-        // Per dataset: the records each version judges (by index of the version).
-        let mut assignment: HashMap<Dataset, Vec<Vec<u32>>> = HashMap::new();
-        let mut undated: HashMap<Dataset, Vec<u32>> = HashMap::new();
-        for &d in &datasets {
-            let n = world.bundle.table(d).len() as u32;
-            let mut by_version: Vec<Vec<u32>> = vec![Vec::new(); pack.versions.len()];
-            if pack.is_timeless() {
-                by_version[0] = (0..n).collect();
-            } else {
-                let versions: Vec<Option<u32>> = (0..n)
-                    .into_par_iter()
-                    .with_min_len(1024)
-                    .map(|i| {
-                        world.record_date(d, i).map(|date| {
-                            pack.versions
-                                .iter()
-                                .position(|v| v.covers(date))
-                                .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX))
-                        })
-                    })
-                    .collect();
-                let mut no_date = Vec::new();
-                for (i, v) in versions.into_iter().enumerate() {
-                    match v {
-                        None => no_date.push(i as u32),
-                        Some(v) => {
-                            if let Some(list) = by_version.get_mut(v as usize) {
-                                list.push(i as u32);
-                            }
-                        }
-                    }
-                }
-                undated.insert(d, no_date);
-            }
-            assignment.insert(d, by_version);
-        }
         for (vi, version) in pack.versions.iter().enumerate() {
-            let params = params_dynamic(version);
-            let mut tallies = judge_version(world, version, vi, &params, &assignment)?;
+            let mut tallies = version_tallies
+                .get_mut(vi)
+                .map(std::mem::take)
+                .unwrap_or_default();
             for (ri, rule) in version.rules.iter().enumerate() {
                 let summary = pack_summaries.entry(rule.id.clone()).or_insert_with(|| {
                     order.push(rule.id.clone());
@@ -255,6 +224,71 @@ fn script_fail(map: &rhai::Map) -> (Evidence, Option<String>) {
         .remove("message")
         .and_then(|m| m.as_str().map(String::from));
     (ev, message)
+}
+
+/// What the rules of one pack found: per version, one tally per rule; and per dataset, the
+/// records no version could be chosen for (no date).
+struct JudgedPack {
+    undated: HashMap<Dataset, Vec<u32>>,
+    tallies: Vec<Vec<Tally>>,
+}
+
+/// Gives each record the pack version in effect on its date, then judges it by that
+/// version's rules (builtins aside).
+fn judge_pack(world: &Arc<World>, pack: &Pack) -> Result<JudgedPack, EvalError> {
+    // Which version judges each record, per dataset the pack's rules read.
+    let datasets: Vec<Dataset> = {
+        let mut ds: Vec<Dataset> = pack
+            .versions
+            .iter()
+            .flat_map(|v| v.rules.iter().map(|r| r.dataset))
+            .collect();
+        ds.sort();
+        ds.dedup();
+        ds
+    };
+    // Per dataset: the records each version judges (by index of the version).
+    let mut assignment: HashMap<Dataset, Vec<Vec<u32>>> = HashMap::new();
+    let mut undated: HashMap<Dataset, Vec<u32>> = HashMap::new();
+    for &d in &datasets {
+        let n = world.bundle.table(d).len() as u32;
+        let mut by_version: Vec<Vec<u32>> = vec![Vec::new(); pack.versions.len()];
+        if pack.is_timeless() {
+            by_version[0] = (0..n).collect();
+        } else {
+            let versions: Vec<Option<u32>> = (0..n)
+                .into_par_iter()
+                .with_min_len(1024)
+                .map(|i| {
+                    world.record_date(d, i).map(|date| {
+                        pack.versions
+                            .iter()
+                            .position(|v| v.covers(date))
+                            .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX))
+                    })
+                })
+                .collect();
+            let mut no_date = Vec::new();
+            for (i, v) in versions.into_iter().enumerate() {
+                match v {
+                    None => no_date.push(i as u32),
+                    Some(v) => {
+                        if let Some(list) = by_version.get_mut(v as usize) {
+                            list.push(i as u32);
+                        }
+                    }
+                }
+            }
+            undated.insert(d, no_date);
+        }
+        assignment.insert(d, by_version);
+    }
+    let mut tallies = Vec::with_capacity(pack.versions.len());
+    for (vi, version) in pack.versions.iter().enumerate() {
+        let params = params_dynamic(version);
+        tallies.push(judge_version(world, version, vi, &params, &assignment)?);
+    }
+    Ok(JudgedPack { undated, tallies })
 }
 
 /// Judges the records `version` is in effect for by each of its rules (builtins aside): one
@@ -608,8 +642,17 @@ fn literal_value(l: &Literal) -> Value {
     }
 }
 
+/// `compare(v, literal_value(l)) == Equal`, without building the literal's value.
 fn matches_literal(v: &Value, l: &Literal) -> bool {
-    compare(v, &literal_value(l)).is_some_and(|o| o.is_eq())
+    match (v, l) {
+        (Value::Str(_) | Value::Enum(_), Literal::Str(s)) => v.as_str() == Some(s.as_str()),
+        (Value::Bool(x), Literal::Bool(y)) => x == y,
+        (Value::Date(x), Literal::Date(y)) => x == y,
+        (Value::Int(_) | Value::Float(_), Literal::Int(_) | Literal::Float(_)) => {
+            compare(v, &literal_value(l)).is_some_and(|o| o.is_eq())
+        }
+        _ => false,
+    }
 }
 
 /// Orders two present values of comparable types; `None` when either is missing or they differ in kind.

@@ -91,6 +91,8 @@ pub struct World {
     facility_stats: HashMap<Box<str>, FacilityStats>,
     /// `--redact`: applied to every value read through [`World::value`].
     redaction: Option<Redaction>,
+    /// Where each join of each record leads (see [`World::with_links`]).
+    links: Vec<Vec<u32>>,
     /// The zone of each facility record (its valid `timezone`, else the bundle's), parsed once.
     facility_zones: Vec<chrono_tz::Tz>,
 }
@@ -181,7 +183,9 @@ impl World {
             facility_zones,
             facility_stats: HashMap::default(),
             redaction: None,
+            links: Vec::new(),
         }
+        .with_links()
         .with_facility_stats()
     }
 
@@ -195,8 +199,18 @@ impl World {
         self.keys.get(dataset.index())?.get(records, key)
     }
 
-    /// The record a join leads to from record `idx` of `dataset`.
+    /// The record a join leads to from record `idx` of `dataset` (looked up once, when the
+    /// world was built).
     pub fn join(&self, dataset: Dataset, idx: u32, join: Join) -> Option<u32> {
+        let joins = Join::available(dataset);
+        let k = joins.iter().position(|(j, _)| *j == join)?;
+        let at = (idx as usize).checked_mul(joins.len())? + k;
+        let target = *self.links.get(dataset.index())?.get(at)?;
+        (target != NO_LINK).then_some(target)
+    }
+
+    /// [`World::join`] by looking the key up.
+    fn look_up_join(&self, dataset: Dataset, idx: u32, join: Join) -> Option<u32> {
         let record = self.record(dataset, idx)?;
         let (_, field) = Join::available(dataset).iter().find(|(j, _)| *j == join)?;
         match field {
@@ -204,7 +218,7 @@ impl World {
             // A reaction's facility: through its exam.
             None => {
                 let exam = self.lookup(Dataset::Exams, record.str(col::reaction::EXAM_ID)?)?;
-                self.join(Dataset::Exams, exam, Join::Facility)
+                self.look_up_join(Dataset::Exams, exam, Join::Facility)
             }
         }
     }
@@ -376,6 +390,29 @@ impl World {
         self.facility_stats.get(id)
     }
 
+    /// Looks up every join of every record once: `links[dataset][idx * joins + k]`.
+    fn with_links(mut self) -> World {
+        let world = &self;
+        let links = Dataset::ALL
+            .iter()
+            .map(|&d| {
+                let joins = Join::available(d);
+                let n = self.bundle.table(d).len() as u32;
+                (0..n)
+                    .into_par_iter()
+                    .with_min_len(4096)
+                    .flat_map_iter(|i| {
+                        joins
+                            .iter()
+                            .map(move |(j, _)| world.look_up_join(d, i, *j).unwrap_or(NO_LINK))
+                    })
+                    .collect()
+            })
+            .collect();
+        self.links = links;
+        self
+    }
+
     fn with_facility_stats(mut self) -> World {
         let mut stats: HashMap<Box<str>, FacilityStats> = HashMap::default();
         let exams = self.bundle.table(Dataset::Exams);
@@ -430,6 +467,9 @@ impl World {
         (secs >= 0.0).then_some(secs)
     }
 }
+
+/// A join that names nobody, in [`World::links`].
+const NO_LINK: u32 = u32::MAX;
 
 /// Records of one dataset by their key: the first record carrying each key. Holds only record
 /// indexes, hashed by the key text that stays in the record (no copy of a million keys).
