@@ -55,7 +55,6 @@ enum Judgement {
 
 type Evidence = serde_json::Map<String, serde_json::Value>;
 
-/// What one rule found over many records, merged in record order.
 /// Evaluations of script checks: tried natively, and run in Rhai.
 #[derive(Debug, Default, Clone, Copy)]
 struct Counts {
@@ -63,6 +62,7 @@ struct Counts {
     rhai: u64,
 }
 
+/// What one rule found over many records, merged in record order.
 #[derive(Default)]
 struct Tally {
     counts: Counts,
@@ -254,7 +254,9 @@ fn judge_pack(world: &Arc<World>, pack: &Pack) -> Result<JudgedPack, EvalError> 
         let n = world.bundle.table(d).len() as u32;
         let mut by_version: Vec<Vec<u32>> = vec![Vec::new(); pack.versions.len()];
         if pack.is_timeless() {
-            by_version[0] = (0..n).collect();
+            if let Some(all) = by_version.first_mut() {
+                *all = (0..n).collect();
+            }
         } else {
             let versions: Vec<Option<u32>> = (0..n)
                 .into_par_iter()

@@ -101,13 +101,6 @@ impl World {
     /// Builds the indexes. `pack_codes` is the procedure_codes table of the pack, used when the
     /// bundle has none of its own.
     pub fn new(bundle: Bundle, pack_codes: Option<Arc<Vec<Record>>>) -> World {
-        let keys = Dataset::ALL
-            .iter()
-            .map(|&d| {
-                let field = d.key_field().and_then(|k| d.field_index(k));
-                KeyIndex::new(bundle.table(d), field)
-            })
-            .collect();
         let collect = |dataset: Dataset, field: usize| {
             let mut map: HashMap<Box<str>, Vec<u32>> = HashMap::default();
             for (i, r) in bundle.table(dataset).iter().enumerate() {
@@ -117,10 +110,36 @@ impl World {
             }
             map
         };
-        let sessions_by_exam = collect(Dataset::Sessions, col::session::EXAM_ID);
-        let sessions_by_id = collect(Dataset::Sessions, col::session::ID);
-        let reactions_by_exam = collect(Dataset::Reactions, col::reaction::EXAM_ID);
-        let coverage = CoverageIndex::new(bundle.table(Dataset::Coverage));
+        // The indexes are independent: the key tables (one per dataset) are built beside the
+        // link maps and the coverage index.
+        let (keys, ((sessions_by_exam, sessions_by_id), (reactions_by_exam, coverage))) =
+            rayon::join(
+                || {
+                    Dataset::ALL
+                        .par_iter()
+                        .map(|&d| {
+                            let field = d.key_field().and_then(|k| d.field_index(k));
+                            KeyIndex::new(bundle.table(d), field)
+                        })
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    rayon::join(
+                        || {
+                            rayon::join(
+                                || collect(Dataset::Sessions, col::session::EXAM_ID),
+                                || collect(Dataset::Sessions, col::session::ID),
+                            )
+                        },
+                        || {
+                            rayon::join(
+                                || collect(Dataset::Reactions, col::reaction::EXAM_ID),
+                                || CoverageIndex::new(bundle.table(Dataset::Coverage)),
+                            )
+                        },
+                    )
+                },
+            );
         let bundle_has_codes = !bundle.absent.contains(&Dataset::ProcedureCodes);
         let (codes_source, code_rows): (&'static str, Vec<&Record>) = if bundle_has_codes {
             (
@@ -424,14 +443,26 @@ impl World {
                 _ => None,
             }
         };
+        // Keyed by facility id; a key is copied only the first time it is met.
+        fn update(
+            stats: &mut HashMap<Box<str>, FacilityStats>,
+            id: &str,
+            f: impl FnOnce(&mut FacilityStats),
+        ) {
+            match stats.get_mut(id) {
+                Some(s) => f(s),
+                None => {
+                    let mut s = FacilityStats::default();
+                    f(&mut s);
+                    stats.insert(id.into(), s);
+                }
+            }
+        }
         for e in exams {
             if let (Some(f), Some(class)) = (e.str(col::exam::FACILITY_ID), contrast_class(e)) {
-                *stats
-                    .entry(f.into())
-                    .or_default()
-                    .contrast_exams
-                    .entry(class)
-                    .or_default() += 1;
+                update(&mut stats, f, |s| {
+                    *s.contrast_exams.entry(class).or_default() += 1;
+                });
             }
         }
         for r in self.bundle.table(Dataset::Reactions) {
