@@ -73,7 +73,7 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(mut self, idx: u32, judgement: Judgement) -> Tally {
+    fn add(&mut self, idx: u32, judgement: Judgement) {
         match judgement {
             Judgement::OutOfScope => {}
             Judgement::Pass => self.evaluated += 1,
@@ -87,7 +87,6 @@ impl Tally {
                     .extend(fails.into_iter().map(|(ev, message)| (idx, ev, message)));
             }
         }
-        self
     }
 
     fn merge(mut self, other: Tally) -> Tally {
@@ -107,9 +106,25 @@ impl Tally {
 pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalError> {
     let mut findings = Vec::new();
     let mut summaries: Vec<RuleSummary> = Vec::new();
-    // Data quality runs beside the rules: the two share nothing but the world.
-    let (quality, judged) = rayon::join(
-        || data_quality(&world.bundle),
+    let wants = |family: &str| {
+        packs
+            .iter()
+            .flat_map(|p| p.versions.iter())
+            .any(|v| v.metrics.iter().any(|m| m == family))
+    };
+    let families = MetricFamilies {
+        response: wants("response"),
+        reactions: wants("reactions"),
+        cancellations: wants("cancellations"),
+    };
+    // Data quality and the metrics run beside the rules: they share nothing but the world.
+    let ((quality, metrics), judged) = rayon::join(
+        || {
+            rayon::join(
+                || data_quality(&world.bundle),
+                || metrics::compute(world, families),
+            )
+        },
         || {
             packs
                 .iter()
@@ -197,21 +212,10 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
         summaries.extend(order.iter().filter_map(|id| pack_summaries.remove(id)));
     }
     finish_ids(&mut findings);
-    let wants = |family: &str| {
-        packs
-            .iter()
-            .flat_map(|p| p.versions.iter())
-            .any(|v| v.metrics.iter().any(|m| m == family))
-    };
-    let families = MetricFamilies {
-        response: wants("response"),
-        reactions: wants("reactions"),
-        cancellations: wants("cancellations"),
-    };
     Ok(Evaluation {
         findings,
         rules: summaries,
-        metrics: metrics::compute(world, families),
+        metrics,
         script_calls: counts.rhai,
         native_calls: counts.native,
     })
@@ -325,7 +329,7 @@ fn judge_version(
             .try_fold(fresh, |mut ts, &i| {
                 for ((_, rule, prepared), t) in rules.iter().zip(ts.iter_mut()) {
                     let judgement = judge(world, rule, version, prepared, i, &mut t.counts)?;
-                    *t = std::mem::take(t).add(i, judgement);
+                    t.add(i, judgement);
                 }
                 Ok(ts)
             })
