@@ -646,14 +646,7 @@ impl<'w> At<'w> {
                 Some(_) => f(View::Record),
                 None => f(View::Unit),
             },
-            Node::Field(joins, field) => {
-                let (dataset, idx) = self.follow(joins)??;
-                let value = self.world.value(dataset, idx, *field);
-                if !self.limits.admit(&value) {
-                    return None;
-                }
-                f(value_view(&value))
-            }
+            Node::Field(..) | Node::LocalField(..) => f(value_view(&*self.field(node)?)),
             Node::TypeOf(x) => f(View::Str(self.type_name(x)?)),
             Node::Local(slot) => match self.locals.get(*slot)? {
                 Slot::Unset | Slot::Records(..) => None,
@@ -670,14 +663,6 @@ impl<'w> At<'w> {
                 Some(_) => f(View::Record),
                 None => f(View::Unit),
             },
-            Node::LocalField(slot, joins, field) => {
-                let (dataset, idx) = self.follow_local(*slot, joins)??;
-                let value = self.world.value(dataset, idx, *field);
-                if !self.limits.admit(&value) {
-                    return None;
-                }
-                f(value_view(&value))
-            }
             Node::IsEmpty(slot) => match self.locals.get(*slot)? {
                 Slot::Array(items) => f(View::Bool(items.is_empty())),
                 Slot::Records(_, items) => f(View::Bool(items.is_empty())),
@@ -686,6 +671,18 @@ impl<'w> At<'w> {
             Node::Uncovered => f(if self.gap()? { View::Map } else { View::Unit }),
             _ => f(View::Bool(self.bool(node)?)),
         }
+    }
+
+    /// The value of a field node (of `r` or of a local's record), as Rhai would read it; `None`
+    /// where Rhai raises an error: a property of `()`, or a value over Rhai's size limits.
+    fn field(self, node: &Node) -> Option<std::borrow::Cow<'w, Value>> {
+        let ((dataset, idx), field) = match node {
+            Node::Field(joins, field) => (self.follow(joins)??, field),
+            Node::LocalField(slot, joins, field) => (self.follow_local(*slot, joins)??, field),
+            _ => return None,
+        };
+        let value = self.world.value(dataset, idx, *field);
+        self.limits.admit(&value).then_some(value)
     }
 
     /// Whether `uncovered(r)` finds a gap (as `sandbox::uncovered`).
@@ -703,22 +700,7 @@ impl<'w> At<'w> {
             Node::Record(joins) => Slot::Record(self.follow(joins)?),
             Node::LocalRecord(slot, joins) => Slot::Record(self.follow_local(*slot, joins)?),
             Node::Local(slot) => self.locals.get(*slot)?.clone(),
-            Node::Field(joins, field) => {
-                let (dataset, idx) = self.follow(joins)??;
-                let value = self.world.value(dataset, idx, *field);
-                if !self.limits.admit(&value) {
-                    return None;
-                }
-                Slot::Value(value.into_owned())
-            }
-            Node::LocalField(slot, joins, field) => {
-                let (dataset, idx) = self.follow_local(*slot, joins)??;
-                let value = self.world.value(dataset, idx, *field);
-                if !self.limits.admit(&value) {
-                    return None;
-                }
-                Slot::Value(value.into_owned())
-            }
+            Node::Field(..) | Node::LocalField(..) => Slot::Value(self.field(node)?.into_owned()),
             Node::Uncovered => Slot::Gap(self.gap()?),
             Node::TypeOf(x) => Slot::Value(Value::Str(self.type_name(x)?.into())),
             Node::IsEmpty(_)
@@ -1080,19 +1062,22 @@ impl NativeScript {
                     _ => return None,
                 },
                 SStmt::For(item, list, body) => {
-                    let Slot::Records(dataset, records) = locals.get(*list)? else {
+                    // The list is lent out of its slot while the body runs, then put back (a body
+                    // that reads the list meanwhile finds no value and leaves the record to Rhai).
+                    let Slot::Records(dataset, records) = std::mem::take(locals.get_mut(*list)?)
+                    else {
                         return None;
                     };
                     if records.len() > MAX_NATIVE_ITERATIONS {
                         return None;
                     }
-                    let (dataset, records) = (*dataset, records.clone());
-                    for r in records {
+                    for &r in &records {
                         *locals.get_mut(*item)? = Slot::Record(Some((dataset, r)));
                         if let Flow::Pass = self.run(world, idx, body, locals)? {
                             return Some(Flow::Pass);
                         }
                     }
+                    *locals.get_mut(*list)? = Slot::Records(dataset, records);
                 }
             }
         }
