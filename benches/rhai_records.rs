@@ -12,9 +12,9 @@ use rayon::prelude::*;
 use rhai::{Dynamic, Map, Scope};
 use vigil::bundle::Bundle;
 use vigil::bundle::schema::{Dataset, col};
+use vigil::eval::script::sandbox::{self, Outcome, Rec};
 use vigil::eval::world::World;
 use vigil::generate::{GenOptions, generate};
-use vigil::policy::sandbox::{self, Outcome, Rec};
 
 const EXPR: &str = r#"r.status == "completed" && type_of(r.supervisor_id) == "string""#;
 
@@ -43,7 +43,7 @@ fn main() {
     };
     let world = Arc::new(World::new(bundle, None));
     let n = world.bundle.table(Dataset::Exams).len() as u32;
-    let ast = match sandbox::compile_expr(EXPR) {
+    let ast = match vigil::policy::script::compile_expr(EXPR) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("{}", e.message);

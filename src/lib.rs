@@ -3,8 +3,10 @@
 //! Data flows one way: [`bundle`] reads and types an export, [`policy`] loads the packs,
 //! [`eval`] judges the records (pure, no I/O), [`report`] writes what it found.
 
+pub mod author;
 pub mod baseline;
 pub mod bundle;
+pub mod digest;
 pub mod eval;
 pub mod generate;
 pub mod packet;

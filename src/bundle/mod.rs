@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::bundle::discover::{FoundFile, discover};
 use crate::bundle::manifest::Manifest;
@@ -24,6 +23,7 @@ use crate::bundle::read::{Format, ReadProblem, read_into};
 use crate::bundle::schema::{Dataset, col};
 use crate::bundle::typing::TypingSink;
 use crate::bundle::value::Value;
+use crate::digest::sha256_hex;
 
 /// What makes a whole run impossible (exit 2). Bad records are never errors: they are findings.
 #[derive(Debug, thiserror::Error)]
@@ -90,20 +90,6 @@ pub struct Bundle {
 }
 
 /// Lowercase hex of a SHA-256 digest.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
-    }
-    out
-}
-
 impl Bundle {
     pub fn load(root: &Path) -> Result<Bundle, BundleError> {
         if !root.exists() {

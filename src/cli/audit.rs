@@ -151,7 +151,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         inputs.push(InputEntry {
             kind: "template",
             path: shown.clone(),
-            sha256: vigil::bundle::sha256_hex(text.as_bytes()),
+            sha256: vigil::digest::sha256_hex(text.as_bytes()),
             bytes: text.len() as u64,
         });
     }

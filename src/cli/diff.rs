@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde_json::{Value as Json, json};
 
 use vigil::baseline::{self, Diff};
-use vigil::eval::model::Severity;
+use vigil::policy::severity::Severity;
 
 use super::{CliError, OutputFormat, emit, to_json};
 

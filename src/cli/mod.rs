@@ -14,11 +14,11 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use vigil::bundle::{Bundle, BundleError};
-use vigil::eval::model::Severity;
 use vigil::eval::run::{EvalError, evaluate};
 use vigil::eval::world::World;
 use vigil::policy::error::PolicyError;
 use vigil::policy::load::load_packs;
+use vigil::policy::severity::Severity;
 use vigil::report::{inspect, json, text};
 
 #[derive(Debug, Parser)]

@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use vigil::policy::lint::LintReport;
+use vigil::author::lint::LintReport;
+use vigil::author::testing::{self, Outcome, PackResult};
 use vigil::policy::load::load_packs;
 use vigil::policy::model::Pack;
 use vigil::policy::schema;
-use vigil::policy::testing::{self, Outcome, PackResult};
 
 use super::{CliError, emit};
 

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use vigil::author::catalog::{self, catalog_html, catalog_markdown, explain_text, rule_ids};
+use vigil::author::compare::{self, LookupError, diff_text, diff_versions, find_version};
 use vigil::bundle::Bundle;
 use vigil::eval::world::World;
-use vigil::policy::catalog::{self, catalog_html, catalog_markdown, explain_text, rule_ids};
-use vigil::policy::compare::{self, LookupError, diff_text, diff_versions, find_version};
 use vigil::policy::error::suggestion;
 use vigil::policy::load::load_packs;
 

@@ -8,9 +8,5 @@ pub mod model;
 pub mod quality;
 pub mod redact;
 pub mod run;
+pub mod script;
 pub mod world;
-
-/// Checks computed in Rust that a policy file may name with `kind = "builtin"`.
-pub const BUILTIN_CHECKS: [&str; 7] = [
-    "DQ-001", "DQ-002", "DQ-003", "DQ-004", "DQ-005", "DQ-006", "DQ-007",
-];

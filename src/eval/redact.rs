@@ -2,11 +2,9 @@
 //! is left out. Applied where values leave the world, so messages, evidence and scripts all see
 //! the redacted value and no output can carry the original.
 
-use sha2::{Digest, Sha256};
-
-use crate::bundle::hex;
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
+use crate::digest::salted_ref;
 
 /// What a free-text field shows under redaction.
 pub const REDACTED: &str = "[redacted]";
@@ -28,14 +26,6 @@ pub fn treatment(dataset: Dataset, field: &str) -> Treatment {
         | (Dataset::Facilities | Dataset::Practitioners, "name") => Treatment::Drop,
         _ => Treatment::Keep,
     }
-}
-
-/// The salted hash of a value: `r:` and the first 16 hex digits of sha256(salt || value).
-pub fn hash(salt: &[u8], value: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(salt);
-    h.update(value.as_bytes());
-    format!("r:{}", &hex(&h.finalize())[..16])
 }
 
 /// The salt and the treatment of every field, looked up by position.
@@ -65,7 +55,7 @@ impl Redaction {
         match (t, &value) {
             (Treatment::Keep, _) | (_, Value::Missing) => value,
             (Treatment::Hash, v) => match v.display() {
-                Some(text) => Value::Str(hash(&self.salt, &text).into()),
+                Some(text) => Value::Str(salted_ref(&self.salt, &text).into()),
                 None => value,
             },
             (Treatment::Drop, _) => Value::Str(REDACTED.into()),
@@ -82,8 +72,8 @@ mod tests {
         let r = Redaction::new(b"salt".to_vec());
         let patient = Dataset::Exams.field_index("patient_ref").unwrap_or(0);
         let v = r.apply(Dataset::Exams, patient, Value::Str("PT-1".into()));
-        assert_eq!(v, Value::Str(hash(b"salt", "PT-1").into()));
-        assert_ne!(hash(b"salt", "PT-1"), hash(b"pepper", "PT-1"));
+        assert_eq!(v, Value::Str(salted_ref(b"salt", "PT-1").into()));
+        assert_ne!(salted_ref(b"salt", "PT-1"), salted_ref(b"pepper", "PT-1"));
         let symptoms = Dataset::Reactions.field_index("symptoms").unwrap_or(0);
         let v = r.apply(Dataset::Reactions, symptoms, Value::Str("hives".into()));
         assert_eq!(v, Value::Str(REDACTED.into()));

@@ -8,16 +8,17 @@ use rayon::prelude::*;
 use rhai::Dynamic;
 
 use crate::bundle::schema::Dataset;
-use crate::bundle::sha256_hex;
 use crate::bundle::value::Value;
+use crate::digest::sha256_hex;
 use crate::eval::metrics::{self, MetricFamilies};
-use crate::eval::model::{Finding, Location, RuleSummary, Severity, Subject};
+use crate::eval::model::{Finding, Location, RuleSummary, Subject};
 use crate::eval::quality::{Observation, data_quality};
+use crate::eval::script::native::{self, NativeExpr, NativeScript};
+use crate::eval::script::sandbox::{self, Outcome, Rec, rfc3339};
 use crate::eval::world::{World, seconds_between};
 use crate::policy::fields::FieldRef;
 use crate::policy::model::*;
-use crate::policy::native::{self, NativeExpr, NativeScript};
-use crate::policy::sandbox::{self, Outcome, Rec, rfc3339};
+use crate::policy::severity::Severity;
 
 /// A policy script failed at run time: the run stops (exit 2) naming rule, script and line.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -13,7 +13,7 @@ use super::{
     MANIFEST, MANIFEST_FORMAT, PacketError, PacketFile, SIGNATURE, file_name_problem, keys,
     pretty_json,
 };
-use crate::bundle::sha256_hex;
+use crate::digest::sha256_hex;
 
 #[derive(Serialize)]
 struct Manifest<'a> {

@@ -15,8 +15,6 @@ mod tests;
 
 use std::path::PathBuf;
 
-use sha2::{Digest, Sha256};
-
 pub use inputs::{InputEntry, inputs_json};
 pub use keys::keygen;
 pub use manifest::write_packet;
@@ -86,23 +84,9 @@ pub enum PacketError {
 /// inputs.json followed by those of findings.json (the manifest cannot be on the cover: it
 /// hashes the report).
 pub fn packet_id(inputs_json: &[u8], findings_json: &[u8]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(inputs_json);
-    hasher.update(findings_json);
-    let mut id = crate::bundle::hex(&hasher.finalize());
+    let mut id = crate::digest::sha256_hex_of(&[inputs_json, findings_json]);
     id.truncate(16);
     id
-}
-
-/// The salted hash `--redact` puts in place of `patient_ref` and `accession`: `r:` and the first
-/// 16 hex digits of sha256(salt || value).
-pub fn redact_value(salt: &[u8], value: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(salt);
-    hasher.update(value.as_bytes());
-    let mut digest = crate::bundle::hex(&hasher.finalize());
-    digest.truncate(16);
-    format!("r:{digest}")
 }
 
 /// Why a packet file name is refused, if it is: names are relative, `/`-separated, without

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::manifest::{ManifestFile, read_manifest};
 use super::{MANIFEST, PacketError, SIGNATURE, keys};
-use crate::bundle::sha256_hex;
+use crate::digest::sha256_hex;
 
 /// What `verify` found. The packet is sound when `problems` is empty.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,17 +10,17 @@ use chrono::NaiveDate;
 use include_dir::{Dir, include_dir};
 use toml::Spanned;
 
+use crate::bundle::Record;
 use crate::bundle::read::{Format, read_bytes};
 use crate::bundle::schema::Dataset;
 use crate::bundle::typing::type_value;
 use crate::bundle::value::Value;
-use crate::bundle::{Record, sha256_hex};
-use crate::eval::model::Severity;
+use crate::digest::sha256_hex;
 use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::fields::{self, FieldRef};
 use crate::policy::file::{CheckSpec, POLICY_FORMAT_VERSION, PolicyFile, RuleSpec};
 use crate::policy::model::*;
-use crate::policy::sandbox;
+use crate::policy::script;
 
 /// The shipped packs, embedded so they work from any directory and after `cargo install`.
 pub static BUILTIN_PACKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
@@ -892,7 +892,7 @@ fn build_check(
         }
         "expr" => {
             let expr = spec.expr.as_ref().ok_or_else(|| need("expr"))?;
-            let ast = sandbox::compile_expr(expr.get_ref()).map_err(|e| {
+            let ast = script::compile_expr(expr.get_ref()).map_err(|e| {
                 ctx.err(
                     format!(
                         "rule `{rule_id}`: the expression does not compile: {}",
@@ -918,7 +918,7 @@ fn build_check(
             })?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| ctx.err(format!("script `{name}` is not valid UTF-8"), file.span()))?;
-            let ast = sandbox::compile_script(&text).map_err(|e| {
+            let ast = script::compile_script(&text).map_err(|e| {
                 let mut pe = PolicyError::new(
                     shown.clone(),
                     format!("rule `{rule_id}`: script does not compile: {}", e.message),
@@ -931,7 +931,7 @@ fn build_check(
                 }
                 pe
             })?;
-            if !sandbox::defines_check(&ast) {
+            if !script::defines_check(&ast) {
                 return Err(PolicyError::new(shown, format!("rule `{rule_id}`: script defines no `fn check(r, params)`"))
                     .with_help(Some("a rule script defines `fn check(r, params) { ... }` returning pass(), fail(#{...}) or not_applicable(\"reason\")".into())));
             }
@@ -950,16 +950,13 @@ fn build_check(
         }
         _ => {
             let name = spec.name.as_ref().ok_or_else(|| need("name"))?;
-            if !crate::eval::BUILTIN_CHECKS.contains(&name.get_ref().as_str()) {
+            if !BUILTIN_CHECKS.contains(&name.get_ref().as_str()) {
                 return Err(ctx
                     .err(
                         format!("unknown builtin check `{}`", name.get_ref()),
                         name.span(),
                     )
-                    .with_help(suggestion(
-                        name.get_ref(),
-                        crate::eval::BUILTIN_CHECKS.iter().copied(),
-                    )));
+                    .with_help(suggestion(name.get_ref(), BUILTIN_CHECKS.iter().copied())));
             }
             Check::Builtin(name.get_ref().clone())
         }

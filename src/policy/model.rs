@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 
 use crate::bundle::Record;
 use crate::bundle::schema::Dataset;
-use crate::eval::model::Severity;
 use crate::policy::fields::FieldRef;
+pub use crate::policy::severity::Severity;
 
 /// A pack: one or more versions that chain by date of service.
 #[derive(Debug, Clone)]
@@ -247,3 +247,8 @@ pub enum TemplatePart {
     Param(String),
     Evidence(String),
 }
+
+/// Checks computed in Rust that a policy file may name with `kind = "builtin"`.
+pub const BUILTIN_CHECKS: [&str; 7] = [
+    "DQ-001", "DQ-002", "DQ-003", "DQ-004", "DQ-005", "DQ-006", "DQ-007",
+];

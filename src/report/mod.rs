@@ -16,8 +16,8 @@ pub mod text;
 use std::collections::BTreeMap;
 
 use crate::bundle::Bundle;
-use crate::eval::model::Severity;
 use crate::eval::run::Evaluation;
+use crate::policy::severity::Severity;
 
 /// Finding counts by severity, in severity order.
 pub fn counts_by_severity(eval: &Evaluation) -> BTreeMap<Severity, u64> {

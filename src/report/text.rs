@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use crate::bundle::Bundle;
-use crate::eval::model::Severity;
 use crate::eval::run::Evaluation;
+use crate::policy::severity::Severity;
 use crate::report::counts_by_severity;
 
 /// ANSI styling, on only for a terminal without NO_COLOR.

@@ -7,10 +7,11 @@ use chrono::NaiveDate;
 use serde_json::{Map, Value as Json, json};
 
 use crate::bundle::schema::{Dataset, col};
-use crate::eval::model::{Finding, Location, RuleSummary, Severity, Subject};
+use crate::eval::model::{Finding, Location, RuleSummary, Subject};
 use crate::eval::run::{Evaluation, finish_ids};
 use crate::eval::world::World;
 use crate::policy::fields::Join;
+use crate::policy::severity::Severity;
 use crate::waiver::file::Waiver;
 use crate::waiver::{WAIVER_EXPIRED, WAIVER_UNMATCHED, Waivers};
 

@@ -89,7 +89,7 @@ fn the_manifest_lists_every_file_with_its_hash() {
     for file in manifest["files"].as_array().unwrap() {
         let path = file["path"].as_str().unwrap();
         let bytes = fs::read(tmp.path().join(path)).unwrap();
-        assert_eq!(file["sha256"], vigil::bundle::sha256_hex(&bytes), "{path}");
+        assert_eq!(file["sha256"], vigil::digest::sha256_hex(&bytes), "{path}");
         assert_eq!(file["bytes"], bytes.len(), "{path}");
         listed.push(path.to_string());
     }

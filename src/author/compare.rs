@@ -6,10 +6,10 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::author::catalog::{RuleFacts, describe_version, effective_range, value_text};
 use crate::eval::model::Finding;
 use crate::eval::run::{EvalError, evaluate};
 use crate::eval::world::World;
-use crate::policy::catalog::{RuleFacts, describe_version, effective_range, value_text};
 use crate::policy::error::suggestion;
 use crate::policy::model::{Pack, PackVersion};
 
@@ -283,7 +283,7 @@ pub fn diff_versions(old: &PackVersion, new: &PackVersion) -> PackDiff {
 fn json_params(v: &PackVersion) -> BTreeMap<String, serde_json::Value> {
     v.parameters
         .iter()
-        .map(|(k, v)| (k.clone(), crate::policy::catalog::toml_to_json(v)))
+        .map(|(k, v)| (k.clone(), crate::author::catalog::toml_to_json(v)))
         .collect()
 }
 

@@ -331,7 +331,7 @@ pub fn params_read(version: &PackVersion) -> BTreeMap<String, RuleParams> {
 fn script_text(version: &PackVersion, path: &str) -> Option<String> {
     let text = read_source(path)?;
     let (_, sha, _) = version.scripts.iter().find(|(p, _, _)| p == path)?;
-    (crate::bundle::sha256_hex(text.as_bytes()) == *sha).then_some(text)
+    (crate::digest::sha256_hex(text.as_bytes()) == *sha).then_some(text)
 }
 
 /// Reads a pack file by the path it is shown under (`builtin:pack/file` or a path on disk).
@@ -597,7 +597,7 @@ pub struct ExplainedVersion {
     pub range: String,
     pub contains: bool,
     /// What changed in the rule since the previous version holding it.
-    pub changes: Vec<crate::policy::compare::Change>,
+    pub changes: Vec<crate::author::compare::Change>,
 }
 
 /// Every rule id of `packs`, for suggestions.
@@ -630,7 +630,7 @@ fn explain_in(pack: &Pack, id: &str) -> Option<Explanation> {
     for v in &pack.versions {
         let facts = describe_version(v).into_iter().find(|r| r.id == id);
         let changes = match (&latest, &facts) {
-            (Some(old), Some(new)) => crate::policy::compare::rule_changes(old, new),
+            (Some(old), Some(new)) => crate::author::compare::rule_changes(old, new),
             _ => Vec::new(),
         };
         versions.push(ExplainedVersion {
@@ -736,7 +736,7 @@ pub fn explain_text(e: &Explanation) -> String {
         };
         out.push_str(&format!("  {:<10} {}{held}\n", v.version, v.range));
         for c in &v.changes {
-            crate::policy::compare::push_change(&mut out, c, "    ");
+            crate::author::compare::push_change(&mut out, c, "    ");
         }
     }
     out.push_str(&format!("source       {}\n", e.source));

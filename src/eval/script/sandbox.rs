@@ -9,29 +9,14 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rhai::{
-    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position,
-    Scope,
+    AST, Array, CallFnOptions, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Scope,
 };
 
 use crate::bundle::schema::{Dataset, col};
 use crate::bundle::value::Value;
 use crate::eval::world::{World, seconds_between};
 use crate::policy::fields;
-
-/// Operations one evaluation (one rule on one record) may take: a runaway loop stops here,
-/// within a fraction of a second.
-pub const MAX_OPERATIONS: u64 = 1_000_000;
-
-/// A compile error with its 1-based line and column.
-#[derive(Debug, Clone)]
-pub struct ScriptError {
-    pub message: String,
-    pub position: Option<(usize, usize)>,
-}
-
-fn position(p: Position) -> Option<(usize, usize)> {
-    p.line().map(|l| (l, p.position().unwrap_or(1)))
-}
+use crate::policy::script::{self, MAX_OPERATIONS};
 
 /// A record as scripts see it.
 #[derive(Clone)]
@@ -59,26 +44,15 @@ pub enum Outcome {
     Fails(Vec<Map>),
 }
 
-/// The one engine: limits on, printing off, modules off (no file or network access exists in
-/// a raw Rhai engine without packages that we do not register).
+/// The one engine that runs scripts: the limits of [`script::limited_engine`] (the engine
+/// that compiled them at load), and the record, time and coverage helpers registered here.
 pub fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(build_engine)
 }
 
 fn build_engine() -> Engine {
-    let mut e = Engine::new();
-    e.set_max_operations(MAX_OPERATIONS);
-    e.set_max_call_levels(32);
-    e.set_max_expr_depths(64, 32);
-    e.set_max_string_size(64 * 1024);
-    e.set_max_array_size(100_000);
-    e.set_max_map_size(10_000);
-    e.set_max_variables(256);
-    e.set_max_functions(256);
-    e.on_print(|_| {});
-    e.on_debug(|_, _, _| {});
-    e.disable_symbol("eval");
+    let mut e = script::limited_engine();
 
     e.register_type_with_name::<Rec>("Record")
         .register_indexer_get(
@@ -361,27 +335,6 @@ pub fn toml_to_dynamic(v: &toml::Value) -> Dynamic {
                 .collect::<Map>(),
         ),
     }
-}
-
-pub fn compile_expr(source: &str) -> Result<AST, ScriptError> {
-    engine()
-        .compile_expression(source)
-        .map_err(|e| ScriptError {
-            message: e.0.to_string(),
-            position: position(e.1),
-        })
-}
-
-pub fn compile_script(source: &str) -> Result<AST, ScriptError> {
-    engine().compile(source).map_err(|e| ScriptError {
-        message: e.0.to_string(),
-        position: position(e.1),
-    })
-}
-
-pub fn defines_check(ast: &AST) -> bool {
-    ast.iter_functions()
-        .any(|f| f.name == "check" && f.params.len() == 2)
 }
 
 /// A runtime error of a script or expression, with the line it happened on.

@@ -15,9 +15,10 @@ use rhai::{AST, Dynamic, Expr, FnCallExpr, Stmt};
 
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
+use crate::eval::script::sandbox;
 use crate::eval::world::World;
 use crate::policy::fields::{self, FieldRef, Join};
-use crate::policy::sandbox;
+use crate::policy::script;
 
 /// An expression check compiled to native code.
 #[derive(Debug)]
@@ -152,11 +153,11 @@ pub fn compile(
     dataset: Dataset,
     parameters: &BTreeMap<String, toml::Value>,
 ) -> Option<NativeExpr> {
-    let ast = sandbox::compile_expr(source).ok()?;
+    let ast = script::compile_expr(source).ok()?;
     compile_ast(&ast, dataset, parameters)
 }
 
-/// Compiles the AST of an expression check (from [`sandbox::compile_expr`]), as [`compile`].
+/// Compiles the AST of an expression check (from [`script::compile_expr`]), as [`compile`].
 pub fn compile_ast(
     ast: &AST,
     dataset: Dataset,
@@ -832,7 +833,7 @@ pub fn compile_script(
     if source.get(open..open + 1) != Some("{") || source.get(close..close + 1) != Some("}") {
         return None;
     }
-    let body_ast = sandbox::compile_script(source.get(open + 1..close)?).ok()?;
+    let body_ast = script::compile_script(source.get(open + 1..close)?).ok()?;
     if body_ast.iter_functions().next().is_some() {
         return None;
     }
@@ -1094,8 +1095,8 @@ mod tests {
     use super::*;
     use crate::bundle::Bundle;
     use crate::eval::redact::Redaction;
+    use crate::eval::script::sandbox::{Outcome, Rec};
     use crate::policy::model::Check;
-    use crate::policy::sandbox::{Outcome, Rec};
 
     const PARAMS: &str = r#"
 s = "a"
@@ -1147,7 +1148,7 @@ m = { x = 1 }
 
         /// Rhai's own answer: `Some` exactly when the expression returns a bool.
         fn rhai(&self, src: &str, idx: u32) -> Option<bool> {
-            let ast = sandbox::compile_expr(src).unwrap();
+            let ast = script::compile_expr(src).unwrap();
             let mut scope = rhai::Scope::new();
             let rec = Rec {
                 world: self.world.clone(),
@@ -1631,7 +1632,7 @@ m = { x = 1 }
         let params = BTreeMap::new();
         let compiles = |body: &str| {
             let src = format!("fn check(r, params) {{\n{body}\n}}");
-            let ast = sandbox::compile_script(&src).unwrap();
+            let ast = script::compile_script(&src).unwrap();
             compile_script(&ast, &src, Dataset::Exams, &params).is_some()
         };
         assert!(compiles(
@@ -1656,7 +1657,7 @@ m = { x = 1 }
         let world = World::new(bundle, None);
         let compile = |body: &str| {
             let src = format!("fn check(r, params) {{\n{body}\n}}");
-            let ast = sandbox::compile_script(&src).unwrap();
+            let ast = script::compile_script(&src).unwrap();
             compile_script(&ast, &src, Dataset::Exams, &params).unwrap()
         };
         let always = compile("pass()");

@@ -1,0 +1,9 @@
+//! Tools for policy authors: the catalogue (`vigil policy catalog`, `vigil explain`), version
+//! comparison and impact (`vigil policy diff`), pack tests (`vigil policy test`) and lint
+//! (`vigil policy lint`). They sit above the engine and the writers: they load packs
+//! (`policy`), run them (`eval`) and format what they find (`report`).
+
+pub mod catalog;
+pub mod compare;
+pub mod lint;
+pub mod testing;

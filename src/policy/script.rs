@@ -1,0 +1,70 @@
+//! Rule expressions and scripts as data: compiled to Rhai ASTs at load, under the engine limits
+//! that also bound their execution (the runtime, with its registered helpers, is
+//! `eval::script`). Compiling needs no helper: Rhai resolves calls when a script runs.
+
+use std::sync::OnceLock;
+
+use rhai::{AST, Engine, Position};
+
+/// Operations one evaluation (one rule on one record) may take: a runaway loop stops here,
+/// within a fraction of a second.
+pub const MAX_OPERATIONS: u64 = 1_000_000;
+
+/// A compile error with its 1-based line and column.
+#[derive(Debug, Clone)]
+pub struct ScriptError {
+    pub message: String,
+    pub position: Option<(usize, usize)>,
+}
+
+fn position(p: Position) -> Option<(usize, usize)> {
+    p.line().map(|l| (l, p.position().unwrap_or(1)))
+}
+
+/// A Rhai engine with vigil's limits on, printing off and `eval` disabled; no module, file or
+/// network access exists in a raw engine without packages, and none is registered. Both the
+/// compiler here and the runtime of `eval::script` start from it.
+pub fn limited_engine() -> Engine {
+    let mut e = Engine::new();
+    e.set_max_operations(MAX_OPERATIONS);
+    e.set_max_call_levels(32);
+    e.set_max_expr_depths(64, 32);
+    e.set_max_string_size(64 * 1024);
+    e.set_max_array_size(100_000);
+    e.set_max_map_size(10_000);
+    e.set_max_variables(256);
+    e.set_max_functions(256);
+    e.on_print(|_| {});
+    e.on_debug(|_, _, _| {});
+    e.disable_symbol("eval");
+    e
+}
+
+fn compiler() -> &'static Engine {
+    static ENGINE: OnceLock<Engine> = OnceLock::new();
+    ENGINE.get_or_init(limited_engine)
+}
+
+/// Compiles a `kind = "expr"` check.
+pub fn compile_expr(source: &str) -> Result<AST, ScriptError> {
+    compiler()
+        .compile_expression(source)
+        .map_err(|e| ScriptError {
+            message: e.0.to_string(),
+            position: position(e.1),
+        })
+}
+
+/// Compiles a rule script.
+pub fn compile_script(source: &str) -> Result<AST, ScriptError> {
+    compiler().compile(source).map_err(|e| ScriptError {
+        message: e.0.to_string(),
+        position: position(e.1),
+    })
+}
+
+/// Whether a script defines `check(r, params)`.
+pub fn defines_check(ast: &AST) -> bool {
+    ast.iter_functions()
+        .any(|f| f.name == "check" && f.params.len() == 2)
+}
