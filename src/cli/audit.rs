@@ -6,9 +6,11 @@ use serde_json::json;
 
 use vigil::eval::redact::Redaction;
 use vigil::packet::{self, InputEntry, PacketFile, SignatureStatus};
+use vigil::report::document::{Document, Writer};
+use vigil::report::json::FindingsJson;
 use vigil::report::{html, json as findings_json, model};
 
-use super::{CliError, as_of, fails_run, judge, load_policies, to_json};
+use super::{CliError, as_of, fails_run, judge, load_policies};
 
 const AUDIT_EXAMPLES: &str = "Examples:
   vigil audit fixtures/bundles/demo --out packet/ --as-of 2026-04-02
@@ -113,8 +115,12 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         redaction,
         as_of_time,
     )?;
-    let doc = findings_json::findings_document(&world.bundle, &packs, &eval, &as_of);
-    let findings_bytes = to_json(&doc)?.into_bytes();
+    let document = Document::new(&as_of, &world.bundle, &packs, &eval);
+    let findings_bytes = FindingsJson
+        .write(&document)
+        .map_err(|e| CliError::Usage(e.to_string()))?
+        .into_bytes();
+    let doc = findings_json::findings_document(&document);
 
     let mut inputs: Vec<InputEntry> = world
         .bundle

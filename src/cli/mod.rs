@@ -19,6 +19,7 @@ use vigil::eval::world::World;
 use vigil::policy::error::PolicyError;
 use vigil::policy::load::load_packs;
 use vigil::policy::severity::Severity;
+use vigil::report::document::{Document, Writer};
 use vigil::report::{inspect, json, text};
 
 #[derive(Debug, Parser)]
@@ -380,7 +381,7 @@ pub fn judge(
     let world = Arc::new(world);
     let mut eval = evaluate(&world, packs)?;
     if let Some(waivers) = waivers {
-        vigil::waiver::apply(waivers, &mut eval, &world, as_of);
+        vigil::waiver::apply(waivers, &mut eval, as_of);
     }
     Ok((world, eval))
 }
@@ -394,11 +395,23 @@ pub fn fails_run(
 ) -> bool {
     Severity::parse(fail_on).is_some_and(|threshold| {
         eval.findings.iter().any(|f| {
-            f.status == "fail"
+            f.status == vigil::eval::model::Status::Fail
                 && f.severity <= threshold
                 && baseline.is_none_or(|b| !b.contains(&f.id))
         })
     })
+}
+
+/// The writer of a `check --format`.
+fn check_writer(format: CheckFormat, style: text::Style) -> Box<dyn Writer> {
+    match format {
+        CheckFormat::Json => Box::new(json::FindingsJson),
+        CheckFormat::Junit => Box::new(vigil::report::junit::Junit),
+        CheckFormat::Sarif => Box::new(vigil::report::sarif::Sarif),
+        CheckFormat::Github => Box::new(vigil::report::annotations::Github),
+        CheckFormat::Ndjson => Box::new(vigil::report::ndjson::Ndjson),
+        CheckFormat::Text => Box::new(text::CheckSummary { style }),
+    }
 }
 
 fn check(args: CheckArgs) -> Result<i32, CliError> {
@@ -410,20 +423,13 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
         None => None,
     };
     let (world, eval) = judge(&args.bundle, &packs, waivers.as_ref(), None, as_of_time)?;
-    let doc = || json::findings_document(&world.bundle, &packs, &eval, &as_of);
-    let out = match args.format {
-        CheckFormat::Json => to_json(&doc())?,
-        CheckFormat::Junit => vigil::report::junit::junit(&doc()),
-        CheckFormat::Sarif => vigil::report::sarif::sarif(&doc(), &packs),
-        CheckFormat::Github => vigil::report::annotations::github(&doc()),
-        CheckFormat::Ndjson => vigil::report::ndjson::ndjson(&doc()),
-        CheckFormat::Text => {
-            let color = args.output.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            text::check_summary(&world.bundle, &eval, text::Style { color })
-        }
-    };
+    let doc = Document::new(&as_of, &world.bundle, &packs, &eval);
+    let color = args.output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let out = check_writer(args.format, text::Style { color })
+        .write(&doc)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     emit(&out, args.output.as_deref())?;
     // Waived findings never fail the run; with a baseline, only findings new since it do.
     let code = i32::from(fails_run(&eval, &args.fail_on, baseline.as_ref()));

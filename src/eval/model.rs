@@ -1,10 +1,45 @@
-//! What an evaluation produces: findings, rule summaries and metrics (outputs-v1.md).
+//! The findings model: what an evaluation produces (findings, rule summaries, metrics), typed,
+//! built once by the engine and read by every writer. Serialised, a finding is exactly the
+//! object findings.json holds; the fields marked `serde(skip)` are what the engine knows beside
+//! it (the record, its facility and date of service), so no writer has to look them up again.
 
 use std::collections::BTreeMap;
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::bundle::schema::Dataset;
 use crate::policy::severity::Severity;
+
+/// Where a finding stands: failing, or covered by a waiver in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Fail,
+    Waived,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Fail => "fail",
+            Status::Waived => "waived",
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A record of the bundle: its dataset and its position in that dataset's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordRef {
+    pub dataset: Dataset,
+    pub index: u32,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Subject {
@@ -26,17 +61,45 @@ pub struct Finding {
     pub policy: String,
     pub policy_version: String,
     pub severity: Severity,
-    pub status: String,
+    pub status: Status,
     pub subject: Subject,
     pub location: Location,
     pub message: String,
     pub evidence: serde_json::Map<String, serde_json::Value>,
     pub citation: String,
     pub remediation: String,
-    pub waiver: Option<serde_json::Value>,
+    pub waiver: Option<AppliedWaiver>,
     /// Position of the file in walk order, for sorting (not written).
     #[serde(skip)]
     pub file_order: u32,
+    /// The record judged; none for a line that is no record (DQ-007) and for waiver findings.
+    #[serde(skip)]
+    pub record: Option<RecordRef>,
+    /// The facility the record belongs to: an exam's, session's or coverage window's
+    /// `facility_id`, a reaction's exam's, a facility's own id.
+    #[serde(skip)]
+    pub facility: Option<String>,
+    /// The record's date of service, where it has one.
+    #[serde(skip)]
+    pub dos: Option<NaiveDate>,
+}
+
+/// The waiver that covers a `waived` finding, as findings.json shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AppliedWaiver {
+    /// The waivers file, as given on the command line, and the line of the `[[waiver]]`.
+    pub file: String,
+    pub line: usize,
+    pub rule: String,
+    pub subject: String,
+    pub facility: Option<String>,
+    pub dos_from: Option<String>,
+    pub dos_to: Option<String>,
+    pub justification: String,
+    pub approver: String,
+    pub ticket: Option<String>,
+    pub created: Option<String>,
+    pub expires: String,
 }
 
 /// Per-rule counts (outputs-v1.md `summary.rules[]`).

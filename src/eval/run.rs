@@ -11,7 +11,7 @@ use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
 use crate::eval::metrics::{self, MetricFamilies};
-use crate::eval::model::{Finding, Location, RuleSummary, Subject};
+use crate::eval::model::{Finding, Location, RecordRef, RuleSummary, Status, Subject};
 use crate::eval::quality::{Observation, data_quality};
 use crate::eval::script::native::{self, NativeExpr, NativeScript};
 use crate::eval::script::sandbox::{self, Outcome, Rec, rfc3339};
@@ -795,7 +795,7 @@ fn rule_finding(
         policy: pack.id.clone(),
         policy_version: version.version.clone(),
         severity: severity_of(world, rule, idx),
-        status: "fail".into(),
+        status: Status::Fail,
         subject: Subject {
             dataset: rule.dataset.name().into(),
             key,
@@ -810,6 +810,12 @@ fn rule_finding(
         remediation: rule.remediation.clone(),
         waiver: None,
         file_order: file,
+        record: Some(RecordRef {
+            dataset: rule.dataset,
+            index: idx,
+        }),
+        facility: world.facility_id(rule.dataset, idx).map(String::from),
+        dos: world.record_date(rule.dataset, idx),
     }
 }
 
@@ -820,13 +826,19 @@ fn quality_finding(
     rule: &Rule,
     obs: &Observation,
 ) -> Finding {
+    let record = obs.record.and_then(|i| {
+        Some(RecordRef {
+            dataset: obs.dataset,
+            index: u32::try_from(i).ok()?,
+        })
+    });
     Finding {
         id: String::new(),
         rule: obs.rule.into(),
         policy: pack.id.clone(),
         policy_version: version.version.clone(),
         severity: rule.severity,
-        status: "fail".into(),
+        status: Status::Fail,
         subject: Subject {
             dataset: obs.dataset.name().into(),
             key: obs.key.clone(),
@@ -841,6 +853,9 @@ fn quality_finding(
         remediation: rule.remediation.clone(),
         waiver: None,
         file_order: obs.file,
+        record,
+        facility: record.and_then(|r| world.facility_id(r.dataset, r.index).map(String::from)),
+        dos: record.and_then(|r| world.record_date(r.dataset, r.index)),
     }
 }
 

@@ -242,6 +242,24 @@ impl World {
         }
     }
 
+    /// The facility id a record belongs to, as it wrote it: a facility's own id; an exam's,
+    /// session's or coverage window's `facility_id`; a reaction's exam's `facility_id`. None
+    /// for other datasets and for a reaction whose exam is not in the bundle.
+    pub fn facility_id(&self, dataset: Dataset, idx: u32) -> Option<&str> {
+        let record = self.record(dataset, idx)?;
+        match dataset {
+            Dataset::Facilities => record.str(col::facility::ID),
+            Dataset::Exams => record.str(col::exam::FACILITY_ID),
+            Dataset::Sessions => record.str(col::session::FACILITY_ID),
+            Dataset::Coverage => record.str(col::coverage::FACILITY_ID),
+            Dataset::Reactions => {
+                let exam = self.join(dataset, idx, Join::Exam)?;
+                self.facility_id(Dataset::Exams, exam)
+            }
+            Dataset::Practitioners | Dataset::ProcedureCodes => None,
+        }
+    }
+
     /// Sessions linked to an exam: its `session_id`, and sessions whose `exam_id` is the exam.
     pub fn exam_sessions(&self, exam_idx: u32) -> Vec<u32> {
         let Some(exam) = self.record(Dataset::Exams, exam_idx) else {

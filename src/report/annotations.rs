@@ -78,6 +78,19 @@ fn str_of(v: &Json) -> &str {
     v.as_str().unwrap_or_default()
 }
 
+/// The `github` writer.
+pub struct Github;
+
+impl crate::report::document::Writer for Github {
+    fn write(
+        &self,
+        doc: &crate::report::document::Document<'_>,
+    ) -> Result<String, crate::report::document::WriteError> {
+        let json = crate::report::json::findings_document(doc);
+        Ok(github(&json))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

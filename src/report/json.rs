@@ -1,61 +1,142 @@
-//! findings.json (`vigil.findings/1`, outputs-v1.md).
+//! findings.json (`vigil.findings/1`): the findings model as JSON, keys sorted, two-space
+//! indents, one final newline. Deterministic: the same inputs and `--as-of` give the same bytes.
 
-use serde_json::{Value as Json, json};
+use serde::Serialize;
 
-use crate::bundle::Bundle;
-use crate::eval::run::Evaluation;
-use crate::policy::model::Pack;
-use crate::report::{counts_by_severity, records_by_dataset};
+use crate::eval::model::{Finding, Metric, RuleSummary};
+use crate::report::document::{Document, WriteError, Writer};
 
-/// The findings document. Deterministic: the same inputs and `as_of` give the same bytes.
-pub fn findings_document(bundle: &Bundle, packs: &[Pack], eval: &Evaluation, as_of: &str) -> Json {
-    let m = &bundle.manifest;
-    let files: Vec<Json> = bundle
-        .files
-        .iter()
-        .map(|f| json!({"path": f.path, "dataset": f.dataset.name(), "records": f.records, "sha256": f.sha256}))
-        .collect();
-    let policies: Vec<Json> = packs
-        .iter()
-        .flat_map(|p| p.versions.iter())
-        .map(|v| {
-            json!({
-                "id": v.pack_id,
-                "version": v.version,
-                "title": v.title,
-                "effective_from": v.effective_from.map(|d| d.to_string()),
-                "effective_to": v.effective_to.map(|d| d.to_string()),
-                "path": v.path,
-                "sha256": v.sha256,
-            })
-        })
-        .collect();
-    let findings_by_severity: serde_json::Map<String, Json> = counts_by_severity(eval)
-        .into_iter()
-        .map(|(s, n)| (s.name().to_string(), n.into()))
-        .collect();
-    json!({
-        "format": "vigil.findings/1",
-        "tool": {"name": "vigil", "version": env!("CARGO_PKG_VERSION")},
-        "as_of": as_of,
-        "bundle": {
-            "id": m.id,
-            "organization": m.organization,
-            "period_start": m.period_start.to_string(),
-            "period_end": m.period_end.to_string(),
-            "timezone": m.timezone_name,
-            "ignored": bundle.ignored,
-            "absent": bundle.absent.iter().map(|d| d.name()).collect::<Vec<_>>(),
-            "files": files,
-            "warnings": m.warnings,
-        },
-        "policies": policies,
-        "summary": {
-            "records": records_by_dataset(bundle),
-            "findings": findings_by_severity,
-            "rules": eval.rules,
-        },
-        "findings": eval.findings,
-        "metrics": eval.metrics,
-    })
+/// The format name findings.json declares.
+pub const FORMAT: &str = "vigil.findings/1";
+
+/// The findings.json writer.
+pub struct FindingsJson;
+
+impl Writer for FindingsJson {
+    fn write(&self, doc: &Document<'_>) -> Result<String, WriteError> {
+        // Through a `serde_json::Value`, whose maps keep keys sorted: the order findings.json
+        // has always had, whatever the order of the fields below.
+        let value = serde_json::to_value(FindingsFile::of(doc))?;
+        Ok(serde_json::to_string_pretty(&value)? + "\n")
+    }
+}
+
+#[derive(Serialize)]
+struct FindingsFile<'a> {
+    format: &'static str,
+    tool: Tool,
+    as_of: &'a str,
+    bundle: BundleSection<'a>,
+    policies: Vec<PolicySection<'a>>,
+    summary: Summary<'a>,
+    findings: &'a [Finding],
+    metrics: &'a [Metric],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct BundleSection<'a> {
+    id: &'a str,
+    organization: &'a str,
+    period_start: String,
+    period_end: String,
+    timezone: &'a str,
+    ignored: &'a [String],
+    absent: Vec<&'static str>,
+    files: Vec<FileSection<'a>>,
+    warnings: &'a [String],
+}
+
+#[derive(Serialize)]
+struct FileSection<'a> {
+    path: &'a str,
+    dataset: &'static str,
+    records: usize,
+    sha256: &'a str,
+}
+
+#[derive(Serialize)]
+struct PolicySection<'a> {
+    id: &'a str,
+    version: &'a str,
+    title: &'a str,
+    effective_from: Option<String>,
+    effective_to: Option<String>,
+    path: &'a str,
+    sha256: &'a str,
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    records: std::collections::BTreeMap<&'static str, usize>,
+    findings: std::collections::BTreeMap<&'static str, u64>,
+    rules: &'a [RuleSummary],
+}
+
+impl<'a> FindingsFile<'a> {
+    fn of(doc: &Document<'a>) -> FindingsFile<'a> {
+        let b = doc.bundle;
+        let m = &b.manifest;
+        FindingsFile {
+            format: FORMAT,
+            tool: Tool {
+                name: "vigil",
+                version: doc.tool_version(),
+            },
+            as_of: doc.as_of,
+            bundle: BundleSection {
+                id: &m.id,
+                organization: &m.organization,
+                period_start: m.period_start.to_string(),
+                period_end: m.period_end.to_string(),
+                timezone: &m.timezone_name,
+                ignored: &b.ignored,
+                absent: b.absent.iter().map(|d| d.name()).collect(),
+                files: b
+                    .files
+                    .iter()
+                    .map(|f| FileSection {
+                        path: &f.path,
+                        dataset: f.dataset.name(),
+                        records: f.records,
+                        sha256: &f.sha256,
+                    })
+                    .collect(),
+                warnings: &m.warnings,
+            },
+            policies: doc
+                .versions()
+                .map(|v| PolicySection {
+                    id: &v.pack_id,
+                    version: &v.version,
+                    title: &v.title,
+                    effective_from: v.effective_from.map(|d| d.to_string()),
+                    effective_to: v.effective_to.map(|d| d.to_string()),
+                    path: &v.path,
+                    sha256: &v.sha256,
+                })
+                .collect(),
+            summary: Summary {
+                records: doc.records_by_dataset(),
+                findings: doc
+                    .counts_by_severity()
+                    .into_iter()
+                    .map(|(s, n)| (s.name(), n))
+                    .collect(),
+                rules: doc.rules(),
+            },
+            findings: doc.findings(),
+            metrics: doc.metrics(),
+        }
+    }
+}
+
+/// findings.json as a JSON value, for the writers not yet typed.
+pub fn findings_document(doc: &Document<'_>) -> serde_json::Value {
+    serde_json::to_value(FindingsFile::of(doc)).unwrap_or_default()
 }

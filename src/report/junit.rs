@@ -284,6 +284,19 @@ fn xml_char(c: char) -> char {
     }
 }
 
+/// The `junit` writer.
+pub struct Junit;
+
+impl crate::report::document::Writer for Junit {
+    fn write(
+        &self,
+        doc: &crate::report::document::Document<'_>,
+    ) -> Result<String, crate::report::document::WriteError> {
+        let json = crate::report::json::findings_document(doc);
+        Ok(junit(&json))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,11 @@
-//! Writing what an evaluation found: findings.json, and the terminal summary.
+//! Writers of the findings model: findings.json, the terminal summary, JUnit, SARIF, NDJSON,
+//! GitHub annotations, and the audit report (its model, charts, HTML and PDF). Each reads a
+//! [`document::Document`] through the [`document::Writer`] interface; this layer may use
+//! `bundle`, `policy` and `eval`, never `packet`, `author` or the command line.
 
 pub mod annotations;
 pub mod charts;
+pub mod document;
 pub mod html;
 pub mod inspect;
 pub mod json;
@@ -12,26 +16,3 @@ pub mod ndjson;
 pub mod pdf;
 pub mod sarif;
 pub mod text;
-
-use std::collections::BTreeMap;
-
-use crate::bundle::Bundle;
-use crate::eval::run::Evaluation;
-use crate::policy::severity::Severity;
-
-/// Finding counts by severity, in severity order.
-pub fn counts_by_severity(eval: &Evaluation) -> BTreeMap<Severity, u64> {
-    let mut counts = BTreeMap::new();
-    for f in &eval.findings {
-        *counts.entry(f.severity).or_default() += 1;
-    }
-    counts
-}
-
-/// Records read per dataset name, every dataset listed.
-pub fn records_by_dataset(bundle: &Bundle) -> BTreeMap<String, usize> {
-    crate::bundle::schema::Dataset::ALL
-        .iter()
-        .map(|d| (d.name().to_string(), bundle.table(*d).len()))
-        .collect()
-}

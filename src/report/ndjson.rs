@@ -20,6 +20,19 @@ pub fn ndjson(doc: &Json) -> String {
     out
 }
 
+/// The `ndjson` writer.
+pub struct Ndjson;
+
+impl crate::report::document::Writer for Ndjson {
+    fn write(
+        &self,
+        doc: &crate::report::document::Document<'_>,
+    ) -> Result<String, crate::report::document::WriteError> {
+        let json = crate::report::json::findings_document(doc);
+        Ok(ndjson(&json))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -265,7 +265,12 @@ mod tests {
         let bundle = Bundle::load(&root).unwrap();
         let world = Arc::new(World::new(bundle, None));
         let eval = evaluate(&world, &packs).unwrap();
-        let doc = findings_document(&world.bundle, &packs, &eval, "2026-04-02T00:00:00Z");
+        let doc = findings_document(&crate::report::document::Document::new(
+            "2026-04-02T00:00:00Z",
+            &world.bundle,
+            &packs,
+            &eval,
+        ));
         model::build(&doc, &packs, &world, "test-packet-id", false)
     }
 

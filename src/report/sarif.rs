@@ -258,6 +258,19 @@ fn str_of(v: &Json) -> &str {
     v.as_str().unwrap_or_default()
 }
 
+/// The `sarif` writer.
+pub struct Sarif;
+
+impl crate::report::document::Writer for Sarif {
+    fn write(
+        &self,
+        doc: &crate::report::document::Document<'_>,
+    ) -> Result<String, crate::report::document::WriteError> {
+        let json = crate::report::json::findings_document(doc);
+        Ok(sarif(&json, doc.packs))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

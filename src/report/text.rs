@@ -2,10 +2,9 @@
 
 use std::fmt::Write as _;
 
-use crate::bundle::Bundle;
-use crate::eval::run::Evaluation;
+use crate::eval::model::Status;
 use crate::policy::severity::Severity;
-use crate::report::counts_by_severity;
+use crate::report::document::{Document, WriteError, Writer};
 
 /// ANSI styling, on only for a terminal without NO_COLOR.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +36,19 @@ impl Style {
 /// How many findings the text summary lists.
 pub const TOP_FINDINGS: usize = 20;
 
-pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String {
+/// The summary `vigil check` prints by default.
+pub struct CheckSummary {
+    pub style: Style,
+}
+
+impl Writer for CheckSummary {
+    fn write(&self, doc: &Document<'_>) -> Result<String, WriteError> {
+        Ok(check_summary(doc, self.style))
+    }
+}
+
+fn check_summary(doc: &Document<'_>, style: Style) -> String {
+    let (bundle, findings) = (doc.bundle, doc.findings());
     let mut out = String::new();
     let m = &bundle.manifest;
     let _ = writeln!(
@@ -60,12 +71,11 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
     for w in &m.warnings {
         let _ = writeln!(out, "warning: bundle.toml: {w}");
     }
-    let counts = counts_by_severity(eval);
+    let counts = doc.counts_by_severity();
     let total: u64 = counts.values().sum();
-    let waived = eval
-        .findings
+    let waived = findings
         .iter()
-        .filter(|f| f.status == "waived")
+        .filter(|f| f.status == Status::Waived)
         .count();
     if waived > 0 {
         let _ = writeln!(
@@ -86,7 +96,7 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
         "  {:<9} {:<8} {:>9} {:>7} {:>7}  pack",
         "rule", "severity", "evaluated", "failed", "n/a"
     );
-    for r in &eval.rules {
+    for r in doc.rules() {
         let _ = writeln!(
             out,
             "  {:<9} {:<8} {:>9} {:>7} {:>7}  {}",
@@ -98,11 +108,11 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
             r.policy
         );
     }
-    if !eval.findings.is_empty() {
-        let shown = eval.findings.len().min(TOP_FINDINGS);
+    if !findings.is_empty() {
+        let shown = findings.len().min(TOP_FINDINGS);
         let _ = writeln!(out, "\nmost severe findings ({shown} of {total}):");
-        for f in eval.findings.iter().take(TOP_FINDINGS) {
-            let marker = if f.status == "waived" {
+        for f in findings.iter().take(TOP_FINDINGS) {
+            let marker = if f.status == Status::Waived {
                 style.paint("2", "[waived] ")
             } else {
                 String::new()
@@ -117,11 +127,11 @@ pub fn check_summary(bundle: &Bundle, eval: &Evaluation, style: Style) -> String
                 f.message
             );
         }
-        if eval.findings.len() > TOP_FINDINGS {
+        if findings.len() > TOP_FINDINGS {
             let _ = writeln!(
                 out,
                 "  ... {} more (use --format json for all)",
-                eval.findings.len() - TOP_FINDINGS
+                findings.len() - TOP_FINDINGS
             );
         }
     }

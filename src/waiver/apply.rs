@@ -1,16 +1,11 @@
 //! Judging waivers at `--as-of`: marking covered findings `waived`, and reporting expired
 //! (WAIVER-001) and unmatched (WAIVER-002) waivers as findings of the `waivers` pseudo pack.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
-use crate::bundle::schema::{Dataset, col};
-use crate::eval::model::{Finding, Location, RuleSummary, Subject};
+use crate::eval::model::{AppliedWaiver, Finding, Location, RuleSummary, Status, Subject};
 use crate::eval::run::{Evaluation, finish_ids};
-use crate::eval::world::World;
-use crate::policy::fields::Join;
 use crate::policy::severity::Severity;
 use crate::waiver::file::Waiver;
 use crate::waiver::{WAIVER_EXPIRED, WAIVER_UNMATCHED, Waivers};
@@ -37,22 +32,22 @@ impl Waiver {
         }
     }
 
-    /// The `waiver` object of a finding it covers (outputs-v1.md).
-    fn object(&self, file: &str) -> Json {
-        json!({
-            "file": file,
-            "line": self.line,
-            "rule": self.rule,
-            "subject": self.subject,
-            "facility": self.facility,
-            "dos_from": self.dos_from.map(|d| d.to_string()),
-            "dos_to": self.dos_to.map(|d| d.to_string()),
-            "justification": self.justification,
-            "approver": self.approver,
-            "ticket": self.ticket,
-            "created": self.created.map(|d| d.to_string()),
-            "expires": self.expires.to_string(),
-        })
+    /// The `waiver` of a finding it covers.
+    fn applied(&self, file: &str) -> AppliedWaiver {
+        AppliedWaiver {
+            file: file.into(),
+            line: self.line,
+            rule: self.rule.clone(),
+            subject: self.subject.clone(),
+            facility: self.facility.clone(),
+            dos_from: self.dos_from.map(|d| d.to_string()),
+            dos_to: self.dos_to.map(|d| d.to_string()),
+            justification: self.justification.clone(),
+            approver: self.approver.clone(),
+            ticket: self.ticket.clone(),
+            created: self.created.map(|d| d.to_string()),
+            expires: self.expires.to_string(),
+        }
     }
 
     /// How findings name it: its ticket, else `file:line`.
@@ -61,26 +56,20 @@ impl Waiver {
             .clone()
             .unwrap_or_else(|| format!("{file}:{}", self.line))
     }
-
-    fn needs_record(&self) -> bool {
-        self.facility.is_some() || self.dos_from.is_some() || self.dos_to.is_some()
-    }
 }
 
 /// Marks the findings covered by a waiver in force `waived`, adds WAIVER-001/002 findings and
 /// their rule summaries, and recomputes ids and order.
-pub fn apply(waivers: &Waivers, eval: &mut Evaluation, world: &World, today: NaiveDate) {
-    let records = if waivers.waivers.iter().any(Waiver::needs_record) {
-        RecordIndex::new(world)
-    } else {
-        RecordIndex::default()
-    };
+pub fn apply(waivers: &Waivers, eval: &mut Evaluation, today: NaiveDate) {
     let mut matched = vec![0u64; waivers.waivers.len()];
-    for finding in eval.findings.iter_mut().filter(|f| f.status == "fail") {
+    for finding in eval
+        .findings
+        .iter_mut()
+        .filter(|f| f.status == Status::Fail)
+    {
         let mut winner: Option<usize> = None;
         for (i, w) in waivers.waivers.iter().enumerate() {
-            if w.standing(today) == Standing::NotYetInForce || !covers(w, finding, world, &records)
-            {
+            if w.standing(today) == Standing::NotYetInForce || !covers(w, finding) {
                 continue;
             }
             matched[i] += 1;
@@ -89,8 +78,8 @@ pub fn apply(waivers: &Waivers, eval: &mut Evaluation, world: &World, today: Nai
             }
         }
         if let Some(w) = winner.and_then(|i| waivers.waivers.get(i)) {
-            finding.status = "waived".into();
-            finding.waiver = Some(w.object(&waivers.path));
+            finding.status = Status::Waived;
+            finding.waiver = Some(w.applied(&waivers.path));
         }
     }
     let mut expired = summary(WAIVER_EXPIRED, "Expired waiver still matches findings");
@@ -181,7 +170,7 @@ fn waiver_finding(w: &Waiver, file: &str, rule: &str, message: String) -> Findin
         policy: super::PSEUDO_PACK.into(),
         policy_version: super::PSEUDO_PACK_VERSION.into(),
         severity: Severity::Low,
-        status: "fail".into(),
+        status: Status::Fail,
         subject: Subject {
             dataset: super::PSEUDO_PACK.into(),
             key: w.name(file),
@@ -202,27 +191,24 @@ fn waiver_finding(w: &Waiver, file: &str, rule: &str, message: String) -> Findin
         waiver: None,
         // After every bundle file: the waivers file is not part of the bundle.
         file_order: u32::MAX,
+        record: None,
+        facility: None,
+        dos: None,
     }
 }
 
 /// Whether waiver `w` covers `f` (rule, subject glob, facility, date of service).
-fn covers(w: &Waiver, f: &Finding, world: &World, records: &RecordIndex) -> bool {
+fn covers(w: &Waiver, f: &Finding) -> bool {
     if f.rule != w.rule || !w.matcher.is_match(&f.subject.key) {
         return false;
     }
-    if !w.needs_record() {
-        return true;
-    }
-    let Some((dataset, idx)) = records.find(world, f) else {
-        return false;
-    };
     if let Some(facility) = &w.facility
-        && facility_of(world, dataset, idx).as_deref() != Some(facility.as_str())
+        && f.facility.as_deref() != Some(facility.as_str())
     {
         return false;
     }
     if w.dos_from.is_some() || w.dos_to.is_some() {
-        let Some(dos) = world.record_date(dataset, idx) else {
+        let Some(dos) = f.dos else {
             return false;
         };
         if w.dos_from.is_some_and(|from| dos < from) || w.dos_to.is_some_and(|to| dos > to) {
@@ -230,54 +216,6 @@ fn covers(w: &Waiver, f: &Finding, world: &World, records: &RecordIndex) -> bool
         }
     }
     true
-}
-
-/// The facility id a record belongs to: its own key (facilities), its `facility_id` (exams,
-/// sessions, coverage), its exam's `facility_id` (reactions); none for other datasets.
-fn facility_of(world: &World, dataset: Dataset, idx: u32) -> Option<String> {
-    let record = world.record(dataset, idx)?;
-    match dataset {
-        Dataset::Facilities => record.str(col::facility::ID).map(String::from),
-        Dataset::Reactions => {
-            let exam = world.lookup(Dataset::Exams, record.str(col::reaction::EXAM_ID)?)?;
-            facility_of(world, Dataset::Exams, exam)
-        }
-        _ => {
-            let (_, field) = Join::available(dataset)
-                .iter()
-                .find(|(j, _)| *j == Join::Facility)?;
-            record.str((*field)?).map(String::from)
-        }
-    }
-}
-
-/// Records by the place findings point at: (file index, line).
-#[derive(Default)]
-struct RecordIndex {
-    by_place: HashMap<(u32, u32), (Dataset, u32)>,
-}
-
-impl RecordIndex {
-    fn new(world: &World) -> RecordIndex {
-        let mut by_place = HashMap::new();
-        for dataset in Dataset::ALL {
-            for (i, r) in world.bundle.table(dataset).iter().enumerate() {
-                by_place
-                    .entry((r.file, r.line))
-                    .or_insert((dataset, i as u32));
-            }
-        }
-        RecordIndex { by_place }
-    }
-
-    /// The record a finding is about: the one at its location, else the first with its key.
-    fn find(&self, world: &World, f: &Finding) -> Option<(Dataset, u32)> {
-        let dataset = Dataset::from_name(&f.subject.dataset)?;
-        match self.by_place.get(&(f.file_order, f.location.line)) {
-            Some(&(d, i)) if d == dataset => Some((d, i)),
-            _ => world.lookup(dataset, &f.subject.key).map(|i| (dataset, i)),
-        }
-    }
 }
 
 #[cfg(test)]

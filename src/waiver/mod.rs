@@ -30,7 +30,8 @@
 //!   belongs to `facility` (exams, sessions, coverage: their `facility_id`; reactions: their
 //!   exam's; facilities: their key; other datasets: none), and whose record's date of service
 //!   (`World::record_date`) lies in `dos_from..=dos_to`. A record with no facility or date never
-//!   matches a waiver that asks for one. The record is the one at the finding's location.
+//!   matches a waiver that asks for one. The record is the one the finding judged (the engine
+//!   records its facility and date of service with the finding).
 //! - Several waivers covering one finding: the first in force in file order wins.
 //! - Each expired waiver that still covers a finding is one WAIVER-001 (low); each waiver in force
 //!   or expired that covers nothing is one WAIVER-002 (low). Both belong to the `waivers` pseudo
@@ -46,7 +47,6 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use crate::eval::run::Evaluation;
-use crate::eval::world::World;
 use crate::policy::model::Pack;
 
 pub use apply::Standing;
@@ -97,6 +97,6 @@ pub fn load(path: &Path, packs: &[Pack]) -> Result<Waivers, WaiverError> {
 }
 
 /// Judges the waivers at `as_of` (its UTC date): see the module docs.
-pub fn apply(waivers: &Waivers, eval: &mut Evaluation, world: &World, as_of: DateTime<Utc>) {
-    apply::apply(waivers, eval, world, as_of.date_naive());
+pub fn apply(waivers: &Waivers, eval: &mut Evaluation, as_of: DateTime<Utc>) {
+    apply::apply(waivers, eval, as_of.date_naive());
 }
