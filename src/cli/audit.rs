@@ -7,6 +7,7 @@ use serde_json::json;
 use vigil::eval::redact::Redaction;
 use vigil::packet::{self, InputEntry, PacketFile, SignatureStatus};
 use vigil::report::document::{Document, Writer};
+use vigil::report::html::Templates;
 use vigil::report::json::FindingsJson;
 use vigil::report::{html, json as findings_json, model};
 
@@ -90,24 +91,12 @@ fn relative(path: &Path, base: &Path) -> String {
 
 pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
     let (as_of_time, as_of) = as_of(args.as_of.as_deref())?;
+    // Every input is read once, before the bundle (so a broken pack or template fails fast),
+    // and the same values are both used and hashed into inputs.json.
     let (packs, waivers) = load_policies(&args.policies, args.waivers.as_deref())?;
-    // Templates are read before the bundle, so a broken override fails fast.
-    let templates = html::template_sources(args.templates.as_deref())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-    let redaction = if args.redact {
-        let salt = match &args.redact_salt {
-            Some(s) => s.as_bytes().to_vec(),
-            None => {
-                let mut salt = vec![0u8; 32];
-                getrandom::fill(&mut salt)
-                    .map_err(|e| CliError::Usage(format!("cannot draw a random salt: {e}")))?;
-                salt
-            }
-        };
-        Some(Redaction::new(salt))
-    } else {
-        None
-    };
+    let templates =
+        Templates::load(args.templates.as_deref()).map_err(|e| CliError::Usage(e.to_string()))?;
+    let redaction = redaction(&args)?;
     let (world, eval) = judge(
         &args.bundle,
         &packs,
@@ -115,14 +104,91 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         redaction,
         as_of_time,
     )?;
-    let document = Document::new(&as_of, &world.bundle, &packs, &eval);
-    let findings_bytes = FindingsJson
-        .write(&document)
-        .map_err(|e| CliError::Usage(e.to_string()))?
-        .into_bytes();
-    let doc = findings_json::findings_document(&document);
+    let doc = Document::new(&as_of, &world.bundle, &packs, &eval);
+    let findings_bytes = FindingsJson.write(&doc).map_err(usage)?.into_bytes();
+    let inputs_bytes = packet::inputs_json(&inputs(&doc, &templates));
+    let packet_id = packet::packet_id(&inputs_bytes, &findings_bytes);
+    let ctx = model::ReportContext {
+        world: &world,
+        as_of: as_of_time,
+        packet_id: &packet_id,
+        redacted: args.redact,
+    };
+    let report = model::build(&doc, &ctx);
+    let report_html = html::render(&report, &templates).map_err(usage)?;
 
-    let mut inputs: Vec<InputEntry> = world
+    #[cfg_attr(not(feature = "pdf"), allow(unused_mut))]
+    let mut files = vec![
+        PacketFile {
+            path: "findings.csv".into(),
+            bytes: packet::findings_csv(&findings_json::findings_document(&doc)),
+        },
+        PacketFile {
+            path: "findings.json".into(),
+            bytes: findings_bytes,
+        },
+        PacketFile {
+            path: "inputs.json".into(),
+            bytes: inputs_bytes,
+        },
+        PacketFile {
+            path: "metrics.csv".into(),
+            bytes: packet::metrics_csv(&findings_json::findings_document(&doc)),
+        },
+        PacketFile {
+            path: "report.html".into(),
+            bytes: report_html.into_bytes(),
+        },
+    ];
+    #[cfg(feature = "pdf")]
+    files.push(PacketFile {
+        path: "report.pdf".into(),
+        bytes: vigil::report::pdf::render(&report, &templates).map_err(usage)?,
+    });
+    packet::write_packet(
+        &args.out,
+        &files,
+        &as_of,
+        &manifest_args(&args),
+        args.sign_key.as_deref(),
+    )?;
+    eprintln!(
+        "wrote the evidence packet {packet_id} to {} ({} findings); open {}",
+        args.out.display(),
+        eval.findings.len(),
+        args.out.join("report.html").display()
+    );
+    let code = i32::from(fails_run(&eval, &args.fail_on, None));
+    // The world is done with and the process ends soon: freeing a large one record by record
+    // only costs time.
+    std::mem::forget(world);
+    Ok(code)
+}
+
+fn usage(e: impl std::fmt::Display) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+/// The salted hashing of `--redact`, with `--redact-salt` or a random salt.
+fn redaction(args: &AuditArgs) -> Result<Option<Redaction>, CliError> {
+    if !args.redact {
+        return Ok(None);
+    }
+    let salt = match &args.redact_salt {
+        Some(s) => s.as_bytes().to_vec(),
+        None => {
+            let mut salt = vec![0u8; 32];
+            getrandom::fill(&mut salt)
+                .map_err(|e| CliError::Usage(format!("cannot draw a random salt: {e}")))?;
+            salt
+        }
+    };
+    Ok(Some(Redaction::new(salt)))
+}
+
+/// inputs.json's entries: the bundle's files, each pack version and its scripts, the templates.
+fn inputs(doc: &Document<'_>, templates: &Templates) -> Vec<InputEntry> {
+    let mut inputs: Vec<InputEntry> = doc
         .bundle
         .files
         .iter()
@@ -137,7 +203,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
             bytes: f.bytes,
         })
         .collect();
-    for v in packs.iter().flat_map(|p| p.versions.iter()) {
+    for v in doc.versions() {
         inputs.push(InputEntry {
             kind: "policy",
             path: v.path.clone(),
@@ -153,79 +219,31 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
             });
         }
     }
-    for (_, text, shown) in &templates {
+    for t in &templates.files {
         inputs.push(InputEntry {
             kind: "template",
-            path: shown.clone(),
-            sha256: vigil::digest::sha256_hex(text.as_bytes()),
-            bytes: text.len() as u64,
+            path: t.shown.clone(),
+            sha256: vigil::digest::sha256_hex(t.text.as_bytes()),
+            bytes: t.text.len() as u64,
         });
     }
-    let inputs_bytes = packet::inputs_json(&inputs);
-    let packet_id = packet::packet_id(&inputs_bytes, &findings_bytes);
+    inputs
+}
 
-    let report = model::build(&doc, &packs, &world, &packet_id, args.redact);
-    // The world is done with and the process ends soon: freeing a large one record by record
-    // only costs time.
-    std::mem::forget(world);
-    let report_html = html::render(&report, args.templates.as_deref())
-        .map_err(|e| CliError::Usage(e.to_string()))?;
-
-    #[cfg_attr(not(feature = "pdf"), allow(unused_mut))]
-    let mut files = vec![
-        PacketFile {
-            path: "findings.csv".into(),
-            bytes: packet::findings_csv(&doc),
-        },
-        PacketFile {
-            path: "findings.json".into(),
-            bytes: findings_bytes,
-        },
-        PacketFile {
-            path: "inputs.json".into(),
-            bytes: inputs_bytes,
-        },
-        PacketFile {
-            path: "metrics.csv".into(),
-            bytes: packet::metrics_csv(&doc),
-        },
-        PacketFile {
-            path: "report.html".into(),
-            bytes: report_html.into_bytes(),
-        },
-    ];
-    #[cfg(feature = "pdf")]
-    files.push(PacketFile {
-        path: "report.pdf".into(),
-        bytes: vigil::report::pdf::render(&report, args.templates.as_deref())
-            .map_err(|e| CliError::Usage(e.to_string()))?,
-    });
+/// The command's arguments as manifest.json records them.
+fn manifest_args(args: &AuditArgs) -> serde_json::Value {
     let shown_policies: Vec<String> = if args.policies.is_empty() {
         vec!["builtin".into()]
     } else {
         args.policies.clone()
     };
-    let manifest_args = json!({
+    json!({
         "policies": shown_policies,
         "fail_on": args.fail_on,
         "redact": args.redact,
         "waivers": args.waivers.as_ref().map(|w| relative(w, &args.bundle)),
         "templates": args.templates.as_ref().map(|t| relative(t, &args.bundle)).unwrap_or_else(|| "builtin:report-templates".into()),
-    });
-    packet::write_packet(
-        &args.out,
-        &files,
-        &as_of,
-        &manifest_args,
-        args.sign_key.as_deref(),
-    )?;
-    eprintln!(
-        "wrote the evidence packet {packet_id} to {} ({} findings); open {}",
-        args.out.display(),
-        eval.findings.len(),
-        args.out.join("report.html").display()
-    );
-    Ok(i32::from(fails_run(&eval, &args.fail_on, None)))
+    })
 }
 
 pub fn verify(args: VerifyArgs) -> Result<i32, CliError> {

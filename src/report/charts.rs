@@ -4,10 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
-
 use crate::bundle::schema::Dataset;
 use crate::eval::world::World;
+use crate::report::document::Document;
 use crate::report::model::Charts;
 
 /// Escapes text for XML/HTML element content and attribute values.
@@ -162,15 +161,15 @@ fn response_histogram(world: &World) -> String {
 }
 
 /// Median response time by month (from the metrics).
-fn monthly_trend(doc: &Json) -> String {
+fn monthly_trend(doc: &Document<'_>) -> String {
     let mut months: BTreeMap<String, f64> = BTreeMap::new();
-    for m in doc["metrics"].as_array().into_iter().flatten() {
-        let g = &m["group"];
-        if m["id"] == "response.median_s"
-            && g.as_object().is_some_and(|o| o.len() == 1)
-            && let (Some(month), Some(v)) = (g["month"].as_str(), m["value"].as_f64())
+    for m in doc.metrics() {
+        if m.id == "response.median_s"
+            && m.group.len() == 1
+            && m.value.is_finite()
+            && let Some(month) = m.group.get("month")
         {
-            months.insert(month.to_string(), v);
+            months.insert(month.clone(), m.value);
         }
     }
     let (labels, values): (Vec<String>, Vec<f64>) = months.into_iter().unzip();
@@ -198,7 +197,11 @@ fn facility_comparison(failing_by_facility: &BTreeMap<String, u64>) -> String {
     )
 }
 
-pub fn build(doc: &Json, world: &World, failing_by_facility: &BTreeMap<String, u64>) -> Charts {
+pub fn build(
+    doc: &Document<'_>,
+    world: &World,
+    failing_by_facility: &BTreeMap<String, u64>,
+) -> Charts {
     Charts {
         response_histogram: response_histogram(world),
         monthly_trend: monthly_trend(doc),

@@ -23,56 +23,97 @@ pub enum HtmlError {
     Render(#[from] minijinja::Error),
 }
 
-/// The template files (name, text, display path) from `dir`, or the embedded ones.
-pub fn template_sources(dir: Option<&Path>) -> Result<Vec<(String, String, String)>, HtmlError> {
-    let mut out = Vec::new();
-    match dir {
-        None => {
-            for f in TEMPLATES.files() {
-                let name = f.path().to_string_lossy().into_owned();
-                let text = f.contents_utf8().ok_or_else(|| HtmlError::Templates {
-                    path: format!("builtin:{name}"),
-                    message: "not valid UTF-8".into(),
-                })?;
-                out.push((
-                    name.clone(),
-                    text.to_string(),
-                    format!("builtin:report-templates/{name}"),
-                ));
-            }
-        }
-        Some(dir) => {
-            let err = |message: String| HtmlError::Templates {
-                path: dir.display().to_string(),
-                message,
-            };
-            let entries = std::fs::read_dir(dir).map_err(|e| err(e.to_string()))?;
-            for entry in entries.filter_map(Result::ok) {
-                let path = entry.path();
-                if !path.is_file() {
-                    continue;
-                }
-                let name = entry.file_name().to_string_lossy().into_owned();
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| err(format!("`{name}`: {e}")))?;
-                out.push((name, text, path.display().to_string()));
-            }
-            if !out.iter().any(|(n, _, _)| n == REPORT_TEMPLATE) {
-                return Err(err(format!("no `{REPORT_TEMPLATE}` in the folder")));
-            }
-        }
+/// One template file: its name in the template set, its text, and where it came from
+/// (`builtin:report-templates/NAME` or its path), as inputs.json lists it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TemplateFile {
+    pub name: String,
+    pub text: String,
+    pub shown: String,
+}
+
+/// The report templates of one audit, read once: rendered into report.html and report.pdf
+/// and hashed into inputs.json from the same text.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    /// Sorted by name.
+    pub files: Vec<TemplateFile>,
+    /// The folder they came from, for messages (`builtin:report-templates` for the shipped ones).
+    pub origin: String,
+}
+
+impl Templates {
+    /// The template files of `dir`, or the embedded ones.
+    pub fn load(dir: Option<&Path>) -> Result<Templates, HtmlError> {
+        let mut files = match dir {
+            None => builtin_files()?,
+            Some(dir) => folder_files(dir)?,
+        };
+        files.sort();
+        Ok(Templates {
+            files,
+            origin: dir
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "builtin:report-templates".into()),
+        })
     }
-    out.sort();
+
+    pub fn get(&self, name: &str) -> Option<&TemplateFile> {
+        self.files.iter().find(|f| f.name == name)
+    }
+}
+
+fn builtin_files() -> Result<Vec<TemplateFile>, HtmlError> {
+    TEMPLATES
+        .files()
+        .map(|f| {
+            let name = f.path().to_string_lossy().into_owned();
+            let text = f.contents_utf8().ok_or_else(|| HtmlError::Templates {
+                path: format!("builtin:{name}"),
+                message: "not valid UTF-8".into(),
+            })?;
+            Ok(TemplateFile {
+                shown: format!("builtin:report-templates/{name}"),
+                name,
+                text: text.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn folder_files(dir: &Path) -> Result<Vec<TemplateFile>, HtmlError> {
+    let err = |message: String| HtmlError::Templates {
+        path: dir.display().to_string(),
+        message,
+    };
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).map_err(|e| err(e.to_string()))?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).map_err(|e| err(format!("`{name}`: {e}")))?;
+        out.push(TemplateFile {
+            name,
+            text,
+            shown: path.display().to_string(),
+        });
+    }
+    if !out.iter().any(|f| f.name == REPORT_TEMPLATE) {
+        return Err(err(format!("no `{REPORT_TEMPLATE}` in the folder")));
+    }
     Ok(out)
 }
 
 /// Renders report.html.
-pub fn render(model: &ReportModel, templates: Option<&Path>) -> Result<String, HtmlError> {
+pub fn render(model: &ReportModel, templates: &Templates) -> Result<String, HtmlError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Html);
-    for (name, text, _) in template_sources(templates)? {
-        env.add_template_owned(name, text)?;
+    for f in &templates.files {
+        env.add_template_owned(f.name.clone(), f.text.clone())?;
     }
     let template = env.get_template(REPORT_TEMPLATE)?;
     let html = template.render(minijinja::context! { r => minijinja::value::Serde(model) })?;

@@ -1,16 +1,20 @@
 //! The audit report's content, computed once and handed to both renderers (HTML via minijinja,
-//! PDF via typst) so the two always say the same thing. Built from findings.json (so redaction
-//! and waivers are already applied), the packs, and the world (names, response times).
+//! PDF via typst) so the two always say the same thing. Built from the findings model (so
+//! redaction and waivers are already applied) and the world (names, response times).
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::Value as Json;
 
 use crate::bundle::schema::{Dataset, col};
+use crate::eval::model::{Finding, Status};
 use crate::eval::world::World;
-use crate::policy::model::Pack;
+use crate::policy::load::EXPORT_INTEGRITY;
+use crate::policy::model::{Check, Pack};
+use crate::policy::severity::Severity;
 use crate::report::charts;
+use crate::report::document::Document;
 
 /// How many evidence rows a rule shows before "N more in findings.csv".
 pub const EVIDENCE_ROWS: usize = 25;
@@ -25,6 +29,9 @@ pub struct ReportModel {
     pub period_start: String,
     pub period_end: String,
     pub as_of: String,
+    /// `as_of` as an instant (the PDF's dates).
+    #[serde(skip)]
+    pub as_of_time: DateTime<Utc>,
     pub packet_id: String,
     pub tool_version: String,
     pub redacted: bool,
@@ -178,16 +185,8 @@ pub struct AppendixFile {
     pub sha256: String,
 }
 
-fn text(v: &Json) -> String {
-    match v {
-        Json::String(s) => s.clone(),
-        Json::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn effective(from: &Json, to: &Json) -> String {
-    match (from.as_str(), to.as_str()) {
+fn effective(from: Option<NaiveDate>, to: Option<NaiveDate>) -> String {
+    match (from, to) {
         (None, None) => "every date".into(),
         (Some(f), None) => format!("from {f}"),
         (None, Some(t)) => format!("up to {t}"),
@@ -195,60 +194,43 @@ fn effective(from: &Json, to: &Json) -> String {
     }
 }
 
-fn evidence_row(f: &Json) -> EvidenceRow {
-    let values = f["evidence"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", text(v)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-        .unwrap_or_default();
-    EvidenceRow {
-        key: text(&f["subject"]["key"]),
-        location: format!(
-            "{}:{}",
-            text(&f["location"]["file"]),
-            text(&f["location"]["line"])
-        ),
-        severity: text(&f["severity"]),
-        status: text(&f["status"]),
-        message: text(&f["message"]),
-        values,
+/// An evidence value as a cell shows it: text as is, null as nothing, the rest as JSON.
+fn evidence_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
     }
 }
 
-const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
-
-fn severity_counts<'a>(findings: impl Iterator<Item = &'a Json>) -> Vec<Count> {
-    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
-    for f in findings {
-        if let Some(s) = f["severity"].as_str() {
-            *counts.entry(s).or_default() += 1;
-        }
+fn evidence_row(f: &Finding) -> EvidenceRow {
+    EvidenceRow {
+        key: f.subject.key.clone(),
+        location: format!("{}:{}", f.location.file, f.location.line),
+        severity: f.severity.name().into(),
+        status: f.status.name().into(),
+        message: f.message.clone(),
+        values: f
+            .evidence
+            .iter()
+            .map(|(k, v)| format!("{k}={}", evidence_text(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
-    SEVERITIES
+}
+
+fn severity_counts<'a>(findings: impl Iterator<Item = &'a Finding>) -> Vec<Count> {
+    let mut counts: BTreeMap<Severity, u64> = BTreeMap::new();
+    for f in findings {
+        *counts.entry(f.severity).or_default() += 1;
+    }
+    Severity::ALL
         .iter()
         .map(|s| Count {
-            label: (*s).into(),
+            label: s.name().into(),
             count: counts.get(s).copied().unwrap_or(0),
         })
         .collect()
-}
-
-/// A metric's overall value (group `{}`), or with `group` exactly.
-fn metric(doc: &Json, id: &str, group: &[(&str, &str)]) -> Option<f64> {
-    doc["metrics"].as_array()?.iter().find_map(|m| {
-        let g = m["group"].as_object()?;
-        let same = g.len() == group.len()
-            && group
-                .iter()
-                .all(|(k, v)| g.get(*k).and_then(Json::as_str) == Some(*v));
-        (m["id"] == id && same)
-            .then(|| m["value"].as_f64())
-            .flatten()
-    })
 }
 
 fn seconds(x: Option<f64>) -> String {
@@ -265,14 +247,14 @@ fn per_1000(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())
 }
 
-fn kpis(doc: &Json, group: &[(&str, &str)]) -> Vec<Kpi> {
+fn kpis(doc: &Document<'_>, group: &[(&str, &str)]) -> Vec<Kpi> {
     let with = |extra: (&'static str, &'static str)| {
         let mut g: Vec<(&str, &str)> = group.to_vec();
         g.push(extra);
         g.sort();
         g
     };
-    let m = |id: &str| metric(doc, id, group);
+    let m = |id: &str| doc.metric(id, group);
     vec![
         Kpi {
             label: "Response median".into(),
@@ -303,17 +285,14 @@ fn kpis(doc: &Json, group: &[(&str, &str)]) -> Vec<Kpi> {
         },
         Kpi {
             label: "Reactions per 1,000 (iodinated)".into(),
-            value: per_1000(metric(
-                doc,
-                "reactions.per_1000",
-                &with(("contrast_class", "iodinated")),
-            )),
+            value: per_1000(
+                doc.metric("reactions.per_1000", &with(("contrast_class", "iodinated"))),
+            ),
             detail: "completed iodinated contrast exams".into(),
         },
         Kpi {
             label: "Reactions per 1,000 (gadolinium)".into(),
-            value: per_1000(metric(
-                doc,
+            value: per_1000(doc.metric(
                 "reactions.per_1000",
                 &with(("contrast_class", "gadolinium")),
             )),
@@ -348,77 +327,119 @@ fn kpis(doc: &Json, group: &[(&str, &str)]) -> Vec<Kpi> {
     ]
 }
 
-/// Builds the report from findings.json (`doc`), the packs and the world.
-pub fn build(
-    doc: &Json,
-    packs: &[Pack],
-    world: &World,
-    packet_id: &str,
-    redacted: bool,
-) -> ReportModel {
-    let empty = Vec::new();
-    let findings = doc["findings"].as_array().unwrap_or(&empty);
-    let bundle = &doc["bundle"];
-    let summary_rules = doc["summary"]["rules"].as_array().unwrap_or(&empty);
+/// The report's inputs beside the findings model: the world (names, dates of service,
+/// response times), the packet id of the cover, and whether values are redacted.
+pub struct ReportContext<'a> {
+    pub world: &'a World,
+    /// The `--as-of` instant `doc.as_of` was written from.
+    pub as_of: DateTime<Utc>,
+    pub packet_id: &'a str,
+    pub redacted: bool,
+}
 
-    // Versions applied and the dates of service each governed in this bundle.
+/// Builds the report from the findings model (redaction and waivers already applied).
+pub fn build(doc: &Document<'_>, ctx: &ReportContext<'_>) -> ReportModel {
+    let findings = doc.findings();
+    let mut by_facility: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        if let Some(fac) = &f.facility {
+            by_facility.entry(fac).or_default().push(f);
+        }
+    }
+    let failing_by_facility: BTreeMap<String, u64> = by_facility
+        .iter()
+        .map(|(k, v)| {
+            let failing = v.iter().filter(|f| f.status == Status::Fail).count() as u64;
+            ((*k).to_string(), failing)
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let m = &doc.bundle.manifest;
+    ReportModel {
+        title: format!("Remote contrast supervision audit: {}", m.organization),
+        organization: m.organization.clone(),
+        bundle_id: m.id.clone(),
+        period_start: m.period_start.to_string(),
+        period_end: m.period_end.to_string(),
+        as_of: doc.as_of.into(),
+        as_of_time: ctx.as_of,
+        packet_id: ctx.packet_id.into(),
+        tool_version: doc.tool_version().into(),
+        redacted: ctx.redacted,
+        versions: versions_applied(doc, ctx.world),
+        verdicts: verdicts(doc),
+        severity_counts: severity_counts(findings.iter().filter(|f| f.status == Status::Fail)),
+        total_findings: findings.len() as u64,
+        waived_findings: findings
+            .iter()
+            .filter(|f| f.status == Status::Waived)
+            .count() as u64,
+        kpis: kpis(doc, &[]),
+        charts: charts::build(doc, ctx.world, &failing_by_facility),
+        rules: rule_sections(doc),
+        facilities: facility_pages(doc, ctx, &by_facility),
+        methodology: methodology(doc.packs),
+        appendix: appendix(doc),
+    }
+}
+
+/// Versions applied and the dates of service each governed in this bundle.
+fn versions_applied(doc: &Document<'_>, world: &World) -> Vec<VersionApplied> {
     let mut versions = Vec::new();
-    for pack in packs {
+    for pack in doc.packs {
         for v in &pack.versions {
-            let judged: Vec<&Json> = findings
+            let judged = doc
+                .findings()
                 .iter()
-                .filter(|f| {
-                    f["policy"] == pack.id.as_str() && f["policy_version"] == v.version.as_str()
-                })
-                .collect();
-            let mut dates: Vec<chrono::NaiveDate> = Vec::new();
-            if !pack.is_timeless() {
-                for (i, _) in world.bundle.table(Dataset::Exams).iter().enumerate() {
-                    if let Some(d) = world.exam_facts.get(i).and_then(|f| f.dos)
-                        && v.covers(d)
-                    {
-                        dates.push(d);
+                .filter(|f| f.policy == pack.id && f.policy_version == v.version)
+                .count();
+            let governed = if pack.is_timeless() {
+                "every record".to_string()
+            } else {
+                let mut dates = world
+                    .exam_facts
+                    .iter()
+                    .take(world.bundle.table(Dataset::Exams).len())
+                    .filter_map(|f| f.dos)
+                    .filter(|d| v.covers(*d));
+                match dates.next() {
+                    Some(first) => {
+                        let (a, b) = dates.fold((first, first), |(a, b), d| (a.min(d), b.max(d)));
+                        format!("exams with dates of service {a} to {b}")
                     }
+                    None => "no exam in this bundle".to_string(),
                 }
-            }
-            let governed = match (dates.iter().min(), dates.iter().max()) {
-                _ if pack.is_timeless() => "every record".to_string(),
-                (Some(a), Some(b)) => format!("exams with dates of service {a} to {b}"),
-                _ => "no exam in this bundle".to_string(),
             };
             versions.push(VersionApplied {
                 pack: pack.id.clone(),
                 version: v.version.clone(),
                 title: v.title.clone(),
-                effective: effective(
-                    &v.effective_from.map(|d| d.to_string()).into(),
-                    &v.effective_to.map(|d| d.to_string()).into(),
-                ),
+                effective: effective(v.effective_from, v.effective_to),
                 governed,
-                findings: judged.len() as u64,
+                findings: judged as u64,
             });
         }
     }
+    versions
+}
 
-    let verdicts = packs
+/// Each pack's verdict: `fail` with a critical or high finding, `attention` with others.
+fn verdicts(doc: &Document<'_>) -> Vec<PackVerdict> {
+    doc.packs
         .iter()
         .map(|pack| {
-            let mine: Vec<&Json> = findings
-                .iter()
-                .filter(|f| f["policy"] == pack.id.as_str() && f["status"] == "fail")
-                .collect();
-            let counts = severity_counts(mine.iter().copied());
+            let counts = severity_counts(
+                doc.findings()
+                    .iter()
+                    .filter(|f| f.policy == pack.id && f.status == Status::Fail),
+            );
             let serious = counts
                 .iter()
                 .any(|c| (c.label == "critical" || c.label == "high") && c.count > 0);
             let any = counts.iter().any(|c| c.count > 0);
             PackVerdict {
                 pack: pack.id.clone(),
-                title: pack
-                    .versions
-                    .last()
-                    .map(|v| v.title.clone())
-                    .unwrap_or_default(),
+                title: latest_title(pack),
                 regulatory: pack.versions.iter().any(|v| v.regulatory),
                 verdict: if serious {
                     "fail"
@@ -429,52 +450,63 @@ pub fn build(
                 }
                 .into(),
                 counts,
-                rules_evaluated: summary_rules
+                rules_evaluated: doc
+                    .rules()
                     .iter()
-                    .filter(|r| r["policy"] == pack.id.as_str())
-                    .map(|r| r["evaluated"].as_u64().unwrap_or(0))
+                    .filter(|r| r.policy == pack.id)
+                    .map(|r| r.evaluated)
                     .sum(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let rules = summary_rules
+fn latest_title(pack: &Pack) -> String {
+    pack.versions
+        .last()
+        .map(|v| v.title.clone())
+        .unwrap_or_default()
+}
+
+/// A section per rule summary, with its first findings as evidence.
+fn rule_sections(doc: &Document<'_>) -> Vec<RuleSection> {
+    let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in doc.findings() {
+        by_rule.entry(&f.rule).or_default().push(f);
+    }
+    doc.rules()
         .iter()
         .map(|r| {
-            let id = text(&r["rule"]);
-            let mine: Vec<&Json> = findings
-                .iter()
-                .filter(|f| f["rule"] == id.as_str())
-                .collect();
-            let pack = packs.iter().find(|p| p.id == text(&r["policy"]));
-            let rule = pack.and_then(|p| {
+            let mine = by_rule
+                .get(r.rule.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let rule = doc.packs.iter().find(|p| p.id == r.policy).and_then(|p| {
                 p.versions
                     .iter()
                     .rev()
-                    .find_map(|v| v.rules.iter().find(|x| x.id == id))
+                    .find_map(|v| v.rules.iter().find(|x| x.id == r.rule))
             });
+            let with_status = |s: Status| mine.iter().filter(|f| f.status == s).count() as u64;
             RuleSection {
-                pack: text(&r["policy"]),
-                rule: id.clone(),
-                title: text(&r["title"]),
-                severity: text(&r["severity"]),
+                pack: r.policy.clone(),
+                rule: r.rule.clone(),
+                title: r.title.clone(),
+                severity: r.severity.name().into(),
                 citation: rule.map(|x| x.citation.clone()).unwrap_or_default(),
                 remediation: rule.map(|x| x.remediation.clone()).unwrap_or_default(),
-                evaluated: r["evaluated"].as_u64().unwrap_or(0),
-                failed: mine.iter().filter(|f| f["status"] == "fail").count() as u64,
-                waived: mine.iter().filter(|f| f["status"] == "waived").count() as u64,
-                not_applicable: r["not_applicable"].as_u64().unwrap_or(0),
-                reasons: r["reasons"]
-                    .as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| Count {
-                                label: k.clone(),
-                                count: v.as_u64().unwrap_or(0),
-                            })
-                            .collect()
+                evaluated: r.evaluated,
+                failed: with_status(Status::Fail),
+                waived: with_status(Status::Waived),
+                not_applicable: r.not_applicable,
+                reasons: r
+                    .reasons
+                    .iter()
+                    .map(|(k, v)| Count {
+                        label: k.clone(),
+                        count: *v,
                     })
-                    .unwrap_or_default(),
+                    .collect(),
                 evidence: mine
                     .iter()
                     .take(EVIDENCE_ROWS)
@@ -483,18 +515,17 @@ pub fn build(
                 more: mine.len().saturating_sub(EVIDENCE_ROWS) as u64,
             }
         })
-        .collect();
+        .collect()
+}
 
-    // Each finding's facility, found once.
-    let mut by_facility: BTreeMap<String, Vec<&Json>> = BTreeMap::new();
-    for f in findings {
-        if let Some(fac) = facility_of(world, f) {
-            by_facility.entry(fac).or_default().push(f);
-        }
-    }
+/// A page per facility (the first record of a repeated id), with its findings and KPIs.
+fn facility_pages(
+    doc: &Document<'_>,
+    ctx: &ReportContext<'_>,
+    by_facility: &BTreeMap<&str, Vec<&Finding>>,
+) -> Vec<FacilityPage> {
     let mut seen = std::collections::BTreeSet::new();
-    let facilities = world
-        .bundle
+    doc.bundle
         .table(Dataset::Facilities)
         .iter()
         .filter_map(|f| {
@@ -503,11 +534,11 @@ pub fn build(
             if !seen.insert(id) {
                 return None;
             }
-            let mine: Vec<&Json> = by_facility.get(id).cloned().unwrap_or_default();
+            let mine = by_facility.get(id).map(Vec::as_slice).unwrap_or(&[]);
             let shown = |i: usize| -> String { f.get(i).display().unwrap_or_default() };
             Some(FacilityPage {
                 id: id.to_string(),
-                name: if redacted {
+                name: if ctx.redacted {
                     String::new()
                 } else {
                     shown(col::facility::NAME)
@@ -526,9 +557,12 @@ pub fn build(
                 more: mine.len().saturating_sub(FACILITY_ROWS) as u64,
             })
         })
-        .collect();
+        .collect()
+}
 
-    let methodology = packs
+/// What each pack checks: its versions with their parameters, its rules with their citations.
+fn methodology(packs: &[Pack]) -> Vec<MethodPack> {
+    packs
         .iter()
         .map(|pack| {
             let mut rules: BTreeMap<String, MethodRule> = BTreeMap::new();
@@ -538,7 +572,7 @@ pub fn build(
                         rule: r.id.clone(),
                         title: r.title.clone(),
                         severity: r.severity.name().into(),
-                        dataset: if matches!(r.check, crate::policy::model::Check::Builtin(_)) {
+                        dataset: if matches!(r.check, Check::Builtin(_)) {
                             "every dataset".into()
                         } else {
                             r.dataset.name().into()
@@ -554,11 +588,7 @@ pub fn build(
             }
             MethodPack {
                 pack: pack.id.clone(),
-                title: pack
-                    .versions
-                    .last()
-                    .map(|v| v.title.clone())
-                    .unwrap_or_default(),
+                title: latest_title(pack),
                 regulatory: pack.versions.iter().any(|v| v.regulatory),
                 citations: pack
                     .versions
@@ -570,10 +600,7 @@ pub fn build(
                     .iter()
                     .map(|v| MethodVersion {
                         version: v.version.clone(),
-                        effective: effective(
-                            &v.effective_from.map(|d| d.to_string()).into(),
-                            &v.effective_to.map(|d| d.to_string()).into(),
-                        ),
+                        effective: effective(v.effective_from, v.effective_to),
                         parameters: v
                             .parameters
                             .iter()
@@ -588,115 +615,41 @@ pub fn build(
                 rules: rules.into_values().collect(),
             }
         })
-        .collect();
-
-    let appendix = Appendix {
-        files: bundle["files"]
-            .as_array()
-            .unwrap_or(&empty)
-            .iter()
-            .map(|f| AppendixFile {
-                path: text(&f["path"]),
-                dataset: text(&f["dataset"]),
-                records: f["records"].as_u64().unwrap_or(0),
-                sha256: text(&f["sha256"]),
-            })
-            .collect(),
-        datasets: doc["summary"]["records"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| Count {
-                        label: k.clone(),
-                        count: v.as_u64().unwrap_or(0),
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        ignored: bundle["ignored"]
-            .as_array()
-            .unwrap_or(&empty)
-            .iter()
-            .map(text)
-            .collect(),
-        absent: bundle["absent"]
-            .as_array()
-            .unwrap_or(&empty)
-            .iter()
-            .map(text)
-            .collect(),
-        data_quality: summary_rules
-            .iter()
-            .filter(|r| r["policy"] == "export-integrity")
-            .map(|r| Count {
-                label: format!("{} {}", text(&r["rule"]), text(&r["title"])),
-                count: r["failed"].as_u64().unwrap_or(0),
-            })
-            .collect(),
-    };
-
-    let failing: Vec<&Json> = findings.iter().filter(|f| f["status"] == "fail").collect();
-    let failing_by_facility: BTreeMap<String, u64> = by_facility
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.iter().filter(|f| f["status"] == "fail").count() as u64,
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    ReportModel {
-        title: format!(
-            "Remote contrast supervision audit: {}",
-            text(&bundle["organization"])
-        ),
-        organization: text(&bundle["organization"]),
-        bundle_id: text(&bundle["id"]),
-        period_start: text(&bundle["period_start"]),
-        period_end: text(&bundle["period_end"]),
-        as_of: text(&doc["as_of"]),
-        packet_id: packet_id.into(),
-        tool_version: text(&doc["tool"]["version"]),
-        redacted,
-        versions,
-        verdicts,
-        severity_counts: severity_counts(failing.iter().copied()),
-        total_findings: findings.len() as u64,
-        waived_findings: findings.iter().filter(|f| f["status"] == "waived").count() as u64,
-        kpis: kpis(doc, &[]),
-        charts: charts::build(doc, world, &failing_by_facility),
-        rules,
-        facilities,
-        methodology,
-        appendix,
-    }
+        .collect()
 }
 
-/// The facility a finding belongs to: its record's facility (an exam's, a session's, a
-/// reaction's exam's), or the facility itself for aggregate findings.
-pub fn facility_of(world: &World, finding: &Json) -> Option<String> {
-    let key = finding["subject"]["key"].as_str()?;
-    let dataset = Dataset::from_name(finding["subject"]["dataset"].as_str()?)?;
-    match dataset {
-        Dataset::Facilities => Some(key.to_string()),
-        Dataset::Exams | Dataset::Sessions | Dataset::Coverage => {
-            let idx = world.lookup(dataset, key)?;
-            let field = match dataset {
-                Dataset::Exams => col::exam::FACILITY_ID,
-                Dataset::Sessions => col::session::FACILITY_ID,
-                _ => col::coverage::FACILITY_ID,
-            };
-            world.record(dataset, idx)?.str(field).map(String::from)
-        }
-        Dataset::Reactions => {
-            let idx = world.lookup(dataset, key)?;
-            let exam = world.join(dataset, idx, crate::policy::fields::Join::Exam)?;
-            world
-                .record(Dataset::Exams, exam)?
-                .str(col::exam::FACILITY_ID)
-                .map(String::from)
-        }
-        Dataset::Practitioners | Dataset::ProcedureCodes => None,
+/// The bundle's files, record counts, ignored and absent datasets, and data-quality tallies.
+fn appendix(doc: &Document<'_>) -> Appendix {
+    let b = doc.bundle;
+    Appendix {
+        files: b
+            .files
+            .iter()
+            .map(|f| AppendixFile {
+                path: f.path.clone(),
+                dataset: f.dataset.name().into(),
+                records: f.records as u64,
+                sha256: f.sha256.clone(),
+            })
+            .collect(),
+        datasets: doc
+            .records_by_dataset()
+            .into_iter()
+            .map(|(k, v)| Count {
+                label: k.into(),
+                count: v as u64,
+            })
+            .collect(),
+        ignored: b.ignored.clone(),
+        absent: b.absent.iter().map(|d| d.name().to_string()).collect(),
+        data_quality: doc
+            .rules()
+            .iter()
+            .filter(|r| r.policy == EXPORT_INTEGRITY)
+            .map(|r| Count {
+                label: format!("{} {}", r.rule, r.title),
+                count: r.failed,
+            })
+            .collect(),
     }
 }

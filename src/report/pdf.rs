@@ -7,7 +7,6 @@
 //! timestamp come from the packet's as-of time and the PDF identifier from the packet id, so the
 //! same packet gives the same bytes on any machine. The PDF conforms to PDF/A-2b.
 
-use std::path::Path;
 use std::sync::LazyLock;
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
@@ -20,7 +19,7 @@ use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
-use crate::report::html::{HtmlError, template_sources};
+use crate::report::html::Templates;
 use crate::report::model::ReportModel;
 
 /// The template compiled for report.pdf.
@@ -31,8 +30,6 @@ const DATA_PATH: &str = "/data.json";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PdfError {
-    #[error(transparent)]
-    Templates(#[from] HtmlError),
     #[error(
         "cannot read templates from `{path}`: no `{PDF_TEMPLATE}` in the folder (needed for report.pdf)"
     )]
@@ -173,42 +170,34 @@ fn describe_all(world: &ReportWorld, diags: &[SourceDiagnostic]) -> String {
 }
 
 /// Renders report.pdf: PDF/A-2b, the same bytes for the same model and templates.
-pub fn render(model: &ReportModel, templates: Option<&Path>) -> Result<Vec<u8>, PdfError> {
-    let sources = template_sources(templates)?;
-    if !sources.iter().any(|(name, _, _)| name == PDF_TEMPLATE) {
-        return Err(PdfError::NoTemplate {
-            path: templates
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "builtin:report-templates".into()),
-        });
+pub fn render(model: &ReportModel, templates: &Templates) -> Result<Vec<u8>, PdfError> {
+    let no_template = || PdfError::NoTemplate {
+        path: templates.origin.clone(),
+    };
+    if templates.get(PDF_TEMPLATE).is_none() {
+        return Err(no_template());
     }
-    let as_of = DateTime::parse_from_rfc3339(&model.as_of)
-        .map_err(|_| PdfError::AsOf(model.as_of.clone()))?
-        .with_timezone(&Utc);
+    let as_of = model.as_of_time;
     let data_id = file_id(DATA_PATH).ok_or_else(|| PdfError::AsOf(model.as_of.clone()))?;
     let mut files = Vec::new();
     let mut main = None;
-    for (name, text, shown) in sources {
-        let Some(id) = file_id(&format!("/{name}")) else {
+    for t in &templates.files {
+        let Some(id) = file_id(&format!("/{}", t.name)) else {
             continue;
         };
         if id == data_id {
             continue;
         }
-        if name == PDF_TEMPLATE {
+        if t.name == PDF_TEMPLATE {
             main = Some(id);
         }
         files.push(TemplateFile {
             id,
-            shown,
-            source: Source::new(id, text),
+            shown: t.shown.clone(),
+            source: Source::new(id, t.text.clone()),
         });
     }
-    let main = main.ok_or_else(|| PdfError::NoTemplate {
-        path: templates
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "builtin:report-templates".into()),
-    })?;
+    let main = main.ok_or_else(no_template)?;
     let world = ReportWorld {
         main,
         templates: files,
@@ -256,7 +245,8 @@ mod tests {
     use crate::eval::run::evaluate;
     use crate::eval::world::World;
     use crate::policy::load::load_packs;
-    use crate::report::json::findings_document;
+    use crate::report::document::Document;
+    use crate::report::html::Templates;
     use crate::report::model;
 
     fn minimal_model() -> model::ReportModel {
@@ -265,20 +255,27 @@ mod tests {
         let bundle = Bundle::load(&root).unwrap();
         let world = Arc::new(World::new(bundle, None));
         let eval = evaluate(&world, &packs).unwrap();
-        let doc = findings_document(&crate::report::document::Document::new(
-            "2026-04-02T00:00:00Z",
-            &world.bundle,
-            &packs,
-            &eval,
-        ));
-        model::build(&doc, &packs, &world, "test-packet-id", false)
+        let doc = Document::new("2026-04-02T00:00:00Z", &world.bundle, &packs, &eval);
+        let ctx = model::ReportContext {
+            world: &world,
+            as_of: chrono::DateTime::parse_from_rfc3339("2026-04-02T00:00:00Z")
+                .unwrap()
+                .to_utc(),
+            packet_id: "test-packet-id",
+            redacted: false,
+        };
+        model::build(&doc, &ctx)
+    }
+
+    fn builtin() -> Templates {
+        Templates::load(None).unwrap()
     }
 
     #[test]
     fn pdf_is_deterministic_pdfa() {
         let model = minimal_model();
-        let a = render(&model, None).unwrap();
-        let b = render(&model, None).unwrap();
+        let a = render(&model, &builtin()).unwrap();
+        let b = render(&model, &builtin()).unwrap();
         assert!(a == b, "two renders of the same model differ");
         assert!(a.starts_with(b"%PDF-"));
         let text = String::from_utf8_lossy(&a);
@@ -289,7 +286,7 @@ mod tests {
     fn record_text_is_not_markup() {
         let mut model = minimal_model();
         model.organization = "#panic(\"injected\") *bold* $x$ <l> @ref ]".into();
-        render(&model, None).unwrap();
+        render(&model, &builtin()).unwrap();
     }
 
     #[test]
@@ -297,7 +294,9 @@ mod tests {
         let model = minimal_model();
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("report.html.j2"), "x").unwrap();
-        let err = render(&model, Some(dir.path())).unwrap_err().to_string();
+        let err = render(&model, &Templates::load(Some(dir.path())).unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no `report.typ`"), "{err}");
 
         std::fs::write(
@@ -305,7 +304,9 @@ mod tests {
             "#let r = json(\"/data.json\")\n= #r.organization\n#r.no_such_field\n",
         )
         .unwrap();
-        let err = render(&model, Some(dir.path())).unwrap_err().to_string();
+        let err = render(&model, &Templates::load(Some(dir.path())).unwrap())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("report.typ:3:"), "{err}");
         assert!(err.contains("no_such_field"), "{err}");
     }
