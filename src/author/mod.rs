@@ -1,3 +1,6 @@
+//! May use every library layer below it (`bundle`, `policy`, `eval`, `report`); nothing uses it
+//! but the command line.
+//!
 //! Tools for policy authors: the catalogue (`vigil policy catalog`, `vigil explain`), version
 //! comparison and impact (`vigil policy diff`), pack tests (`vigil policy test`) and lint
 //! (`vigil policy lint`). They sit above the engine and the writers: they load packs

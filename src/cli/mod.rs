@@ -1,4 +1,5 @@
-//! The command line: clap definitions and one function per command. Binary side only.
+//! The command line: clap definitions and one function per command. Binary side only: it may
+//! use every library module, and no library module uses it.
 
 mod audit;
 mod diff;

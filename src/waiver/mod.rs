@@ -1,5 +1,8 @@
 //! Waivers: justified, approved, expiring exceptions that mark findings `waived`.
 //!
+//! May use: `bundle`, `policy` (error locations, rule ids), `eval` (the findings model it
+//! amends). Never `report`, `packet`, `author` or the command line.
+//!
 //! A waivers file (`--waivers FILE`) holds `[[waiver]]` tables:
 //!
 //! ```toml

@@ -1,0 +1,364 @@
+//! One rule on one record: its scope (`when`), its required fields, then its check:
+//! declarative checks in Rust, `expr` and `script` checks natively where the fast path can
+//! answer and in Rhai otherwise.
+
+use std::sync::Arc;
+
+use rhai::Dynamic;
+
+use super::{Counts, EvalError, Evidence, Judgement};
+use crate::bundle::schema::Dataset;
+use crate::bundle::value::Value;
+use crate::eval::script::native::{self, NativeExpr, NativeScript};
+use crate::eval::script::sandbox::{self, Outcome, Rec, rfc3339};
+use crate::eval::world::{World, seconds_between};
+use crate::policy::fields::FieldRef;
+use crate::policy::model::*;
+
+/// Whether a scope condition of `rule` is definitely false for the record.
+pub(super) fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
+    rule.when
+        .iter()
+        .any(|c| condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
+}
+
+/// `None` when the condition reads a missing value.
+pub(super) fn condition_holds(v: &Value, test: &ConditionTest) -> Option<bool> {
+    if let ConditionTest::Present(want) = test {
+        return Some(v.is_present() == *want);
+    }
+    if !v.is_present() {
+        return None;
+    }
+    Some(match test {
+        ConditionTest::OneOf(lits) => lits.iter().any(|l| matches_literal(v, l)),
+        ConditionTest::NoneOf(lits) => !lits.iter().any(|l| matches_literal(v, l)),
+        ConditionTest::Compare(op, l) => compare(v, &literal_value(l)).is_some_and(|o| op.holds(o)),
+        ConditionTest::Present(_) => true,
+    })
+}
+
+/// How a rule's check runs, prepared once per rule and version.
+pub(super) struct Prepared {
+    /// The version's parameters as scripts see them.
+    params: Dynamic,
+    /// An `expr` check compiled to native code, when it is in the subset (src/policy/native.rs);
+    /// records it cannot answer for still go through Rhai.
+    native: Option<NativeExpr>,
+    /// A `script` check's pass paths in native code (src/policy/native.rs); any other outcome
+    /// is Rhai's to decide.
+    native_script: Option<NativeScript>,
+}
+
+impl Prepared {
+    pub(super) fn new(rule: &Rule, version: &PackVersion, params: &Dynamic) -> Prepared {
+        let native = match &rule.check {
+            Check::Expr { ast, .. } => native::compile_ast(ast, rule.dataset, &version.parameters),
+            _ => None,
+        };
+        let native_script = match &rule.check {
+            Check::Script { ast, source, .. } => {
+                native::compile_script(ast, source, rule.dataset, &version.parameters)
+            }
+            _ => None,
+        };
+        Prepared {
+            params: params.clone(),
+            native,
+            native_script,
+        }
+    }
+}
+
+/// Judges one record by one rule: scope, required fields, check, then the rule's evidence
+/// fields added to each finding.
+pub(super) fn judge(
+    world: &Arc<World>,
+    rule: &Rule,
+    version: &PackVersion,
+    prepared: &Prepared,
+    idx: u32,
+    counts: &mut Counts,
+) -> Result<Judgement, EvalError> {
+    if let Some(outside) = scope(world, rule, idx) {
+        return Ok(outside);
+    }
+    if prepared.native.is_some() || prepared.native_script.is_some() {
+        counts.native += 1;
+    }
+    let judgement = match &rule.check {
+        Check::Expr { .. } | Check::Script { .. } => {
+            scripted(world, rule, version, prepared, idx, counts)?
+        }
+        Check::Builtin(_) => Judgement::OutOfScope,
+        check => declarative(world, rule.dataset, idx, check),
+    };
+    Ok(match judgement {
+        Judgement::Fail(mut fails) => {
+            for (ev, _) in &mut fails {
+                for (name, field) in &rule.evidence {
+                    ev.entry(name.clone())
+                        .or_insert_with(|| value_json(&world.value(rule.dataset, idx, *field)));
+                }
+            }
+            Judgement::Fail(fails)
+        }
+        other => other,
+    })
+}
+
+/// Out of scope when a `when` condition is false; not applicable when one reads a missing
+/// value or a `requires` field is missing; `None` when the check is to run.
+fn scope(world: &World, rule: &Rule, idx: u32) -> Option<Judgement> {
+    let d = rule.dataset;
+    let mut unknown = None;
+    for c in &rule.when {
+        match condition_holds(&world.value(d, idx, c.field), &c.test) {
+            Some(false) => return Some(Judgement::OutOfScope),
+            None => {
+                unknown.get_or_insert_with(|| format!("`{}` missing", c.name));
+            }
+            Some(true) => {}
+        }
+    }
+    if let Some(reason) = unknown {
+        return Some(Judgement::NotApplicable(reason));
+    }
+    for (name, field) in &rule.requires {
+        if !world.value(d, idx, *field).is_present() {
+            return Some(Judgement::NotApplicable(format!("`{name}` missing")));
+        }
+    }
+    None
+}
+
+/// The declarative checks: required, compare, one_of, duration, reference.
+fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement {
+    let value = |f: &(String, FieldRef)| world.value(d, idx, f.1);
+    let mut evidence = Evidence::new();
+    match check {
+        Check::Required(fields) => {
+            let missing: Vec<serde_json::Value> = fields
+                .iter()
+                .filter(|f| !value(f).is_present())
+                .map(|f| f.0.clone().into())
+                .collect();
+            if missing.is_empty() {
+                Judgement::Pass
+            } else {
+                evidence.insert("missing".into(), missing.into());
+                Judgement::Fail(vec![(evidence, None)])
+            }
+        }
+        Check::Compare { field, op, operand } => {
+            let left = value(field);
+            let right = match operand {
+                Operand::Literal(l) => std::borrow::Cow::Owned(literal_value(l)),
+                Operand::Field(_, r) => world.value(d, idx, *r),
+            };
+            match compare(&left, &right) {
+                None if !left.is_present() => {
+                    Judgement::NotApplicable(format!("`{}` missing", field.0))
+                }
+                None if !right.is_present() => {
+                    let name = match operand {
+                        Operand::Field(n, _) => n.clone(),
+                        Operand::Literal(_) => "value".into(),
+                    };
+                    Judgement::NotApplicable(format!("`{name}` missing"))
+                }
+                None => Judgement::NotApplicable(format!("`{}` cannot be compared", field.0)),
+                Some(ord) => {
+                    let holds = op.holds(ord);
+                    if holds {
+                        Judgement::Pass
+                    } else {
+                        evidence.insert(field.0.clone(), value_json(&left));
+                        evidence.insert(
+                            "expected".into(),
+                            format!("{} {}", op.symbol(), right.display().unwrap_or_default())
+                                .into(),
+                        );
+                        Judgement::Fail(vec![(evidence, None)])
+                    }
+                }
+            }
+        }
+        Check::OneOf { field, values } => {
+            let v = value(field);
+            if !v.is_present() {
+                Judgement::NotApplicable(format!("`{}` missing", field.0))
+            } else if values.iter().any(|l| matches_literal(&v, l)) {
+                Judgement::Pass
+            } else {
+                evidence.insert(field.0.clone(), value_json(&v));
+                Judgement::Fail(vec![(evidence, None)])
+            }
+        }
+        Check::Duration { from, to, max_s } => match (value(from).instant(), value(to).instant()) {
+            (Some(a), Some(b)) => {
+                let secs = seconds_between(a, b);
+                if secs <= *max_s {
+                    Judgement::Pass
+                } else {
+                    evidence.insert("seconds".into(), json_f64(secs));
+                    evidence.insert("max_s".into(), json_f64(*max_s));
+                    Judgement::Fail(vec![(evidence, None)])
+                }
+            }
+            (None, _) => Judgement::NotApplicable(format!("`{}` missing", from.0)),
+            (_, None) => Judgement::NotApplicable(format!("`{}` missing", to.0)),
+        },
+        Check::Reference { field, dataset } => match value(field).as_str() {
+            None => Judgement::NotApplicable(format!("`{}` missing", field.0)),
+            Some(k) if world.lookup(*dataset, k).is_some() => Judgement::Pass,
+            Some(k) => {
+                evidence.insert(field.0.clone(), k.into());
+                Judgement::Fail(vec![(evidence, None)])
+            }
+        },
+        Check::Expr { .. } | Check::Script { .. } | Check::Builtin(_) => Judgement::OutOfScope,
+    }
+}
+
+/// `expr` and `script` checks: natively where the fast path answers, else in Rhai.
+fn scripted(
+    world: &Arc<World>,
+    rule: &Rule,
+    version: &PackVersion,
+    prepared: &Prepared,
+    idx: u32,
+    counts: &mut Counts,
+) -> Result<Judgement, EvalError> {
+    let (d, params) = (rule.dataset, &prepared.params);
+    let evidence = Evidence::new();
+    Ok(match &rule.check {
+        Check::Expr { .. }
+            if let Some(b) = prepared.native.as_ref().and_then(|n| n.eval(world, d, idx)) =>
+        {
+            // Exactly what Rhai returns for a bool: pass, or a finding with no evidence.
+            if b {
+                Judgement::Pass
+            } else {
+                Judgement::Fail(vec![(evidence, None)])
+            }
+        }
+        Check::Script { .. }
+            if prepared
+                .native_script
+                .as_ref()
+                .and_then(|n| n.passes(world, d, idx))
+                == Some(true) =>
+        {
+            Judgement::Pass
+        }
+        Check::Expr { ast, .. } | Check::Script { ast, .. } => {
+            let rec = Rec {
+                world: world.clone(),
+                dataset: d,
+                idx,
+            };
+            counts.rhai += 1;
+            let result = match &rule.check {
+                Check::Script { .. } => sandbox::eval_script(ast, rec, params),
+                _ => sandbox::eval_expr(ast, rec, params),
+            };
+            match result {
+                Ok(Outcome::Pass) => Judgement::Pass,
+                Ok(Outcome::NotApplicable(reason)) => Judgement::NotApplicable(reason),
+                Ok(Outcome::Fail(map)) => Judgement::Fail(vec![script_fail(&map)]),
+                Ok(Outcome::Fails(maps)) if maps.is_empty() => Judgement::Pass,
+                Ok(Outcome::Fails(maps)) => Judgement::Fail(maps.iter().map(script_fail).collect()),
+                Err(e) => {
+                    let script = match &rule.check {
+                        Check::Script { path, .. } => path.clone(),
+                        _ => format!("{} (expression of rule {})", version.path, rule.id),
+                    };
+                    let record = world
+                        .record(d, idx)
+                        .map(|r| format!("{}:{}", world.bundle.file_path(r.file), r.line))
+                        .unwrap_or_default();
+                    return Err(EvalError {
+                        rule: rule.id.clone(),
+                        script,
+                        line: e.line,
+                        message: e.message,
+                        record,
+                    });
+                }
+            }
+        }
+        _ => Judgement::OutOfScope,
+    })
+}
+
+/// A script's failure map: a `message` key overrides the rule message; the rest is evidence.
+fn script_fail(map: &rhai::Map) -> (Evidence, Option<String>) {
+    let mut ev = sandbox::map_to_json(map);
+    let message = ev
+        .remove("message")
+        .and_then(|m| m.as_str().map(String::from));
+    (ev, message)
+}
+
+fn literal_value(l: &Literal) -> Value {
+    match l {
+        Literal::Str(s) => Value::Str(s.as_str().into()),
+        Literal::Int(i) => Value::Int(*i),
+        Literal::Float(f) => Value::Float(*f),
+        Literal::Bool(b) => Value::Bool(*b),
+        Literal::Date(d) => Value::Date(*d),
+    }
+}
+
+/// `compare(v, literal_value(l)) == Equal`, without building the literal's value.
+fn matches_literal(v: &Value, l: &Literal) -> bool {
+    match (v, l) {
+        (Value::Str(_) | Value::Enum(_), Literal::Str(s)) => v.as_str() == Some(s.as_str()),
+        (Value::Bool(x), Literal::Bool(y)) => x == y,
+        (Value::Date(x), Literal::Date(y)) => x == y,
+        (Value::Int(_) | Value::Float(_), Literal::Int(_) | Literal::Float(_)) => {
+            compare(v, &literal_value(l)).is_some_and(|o| o.is_eq())
+        }
+        _ => false,
+    }
+}
+
+/// Orders two present values of comparable types; `None` when either is missing or they differ in kind.
+fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
+    match (a, b) {
+        (Value::Str(_) | Value::Enum(_), Value::Str(_) | Value::Enum(_)) => {
+            Some(a.as_str()?.cmp(b.as_str()?))
+        }
+        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
+        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
+        (Value::Ts(x), Value::Ts(y)) => Some(x.cmp(y)),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            a.as_float()?.partial_cmp(&b.as_float()?)
+        }
+        _ => None,
+    }
+}
+
+fn json_f64(x: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(x)
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// A record value in evidence.
+pub fn value_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Missing => serde_json::Value::Null,
+        Value::Int(i) => (*i).into(),
+        Value::Float(x) => json_f64(*x),
+        Value::Bool(b) => (*b).into(),
+        Value::Ts(t) => rfc3339(*t).into(),
+        Value::List(items) => items
+            .iter()
+            .map(|s| serde_json::Value::from(&**s))
+            .collect::<Vec<_>>()
+            .into(),
+        other => other.display().unwrap_or_default().into(),
+    }
+}
