@@ -37,7 +37,7 @@ pub struct EvalError {
 pub struct Evaluation {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleSummary>,
-    /// The catalogue metrics of the packs that ran (rules-v1.md "Metrics").
+    /// The metrics of the packs that ran (docs/outputs.md, "Metrics").
     pub metrics: Vec<crate::eval::model::Metric>,
     /// Rhai evaluations made (expressions and scripts): at most one per rule and record, which
     /// a test checks so a change cannot make script work grow faster than the data.
@@ -859,8 +859,8 @@ fn quality_finding(
     }
 }
 
-/// Stable ids (outputs-v1.md): sha256 over rule, dataset, key, canonical evidence and the
-/// occurrence number in walk order; then the report order.
+/// Stable ids (docs/outputs.md, "Finding ids"): sha256 over rule, dataset, key, canonical
+/// evidence and the occurrence number in walk order; then the report order ("Report order").
 pub fn finish_ids(findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.file_order, f.location.line));
     let mut seen: HashMap<String, u64> = HashMap::new();
