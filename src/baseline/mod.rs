@@ -2,8 +2,9 @@
 //! the comparison of two findings.json files behind `vigil diff`.
 //!
 //! A baseline is any findings.json (`format = "vigil.findings/1"`) written by `vigil check
-//! --format json` or inside a packet. Findings are compared by `id` only (outputs-v1.md: the
-//! same rule, subject and evidence give the same id across runs), whatever their status.
+//! --format json` or inside a packet. Findings are compared by `id` only (docs/outputs.md,
+//! "Finding ids": the same rule, subject and evidence give the same id across runs), whatever
+//! their status.
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Record bundles: manifest, discovery, readers, typing and time zones (bundle-v1.md).
+//! Record bundles: manifest, discovery, readers, typing and time zones (docs/bundle-format.md).
 //!
 //! [`Bundle::load`] does all the work up to typed, zoned records and nothing after: it is what
 //! `vigil inspect` runs, and what every audit starts with.
@@ -217,7 +217,7 @@ fn read_one(root: &Path, found: &FoundFile, index: u32) -> (BundleFile, Vec<Reco
     (file, sink.records)
 }
 
-/// The zone a record's naive local times are read in (bundle-v1.md "Reading rules").
+/// The zone a record's naive local times are read in (docs/bundle-format.md, "Timestamps").
 pub struct ZoneLookup<'a> {
     default: Tz,
     facilities: HashMap<&'a str, Tz>,

@@ -1,4 +1,5 @@
-//! The datasets of bundle format 1 and the type of every field (../shared/spec/bundle-v1.md).
+//! The datasets of bundle format 1 and the type of every field (docs/bundle-format.md, "Datasets
+//! and fields").
 
 use std::fmt;
 

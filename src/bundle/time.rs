@@ -72,7 +72,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 
 /// The instant a naive local time names in `tz`, or why it names none: a time the clocks jumped
 /// over is a [`DstProblem::Gap`], a time they passed twice is [`DstProblem::Ambiguous`]. Never a
-/// guess (bundle-v1.md, "Timestamps").
+/// guess (docs/bundle-format.md, "Timestamps").
 pub fn resolve_local(t: NaiveDateTime, tz: Tz) -> Value {
     match tz.from_local_datetime(&t) {
         LocalResult::Single(at) => Value::Ts(at.with_timezone(&Utc)),

@@ -1,4 +1,5 @@
-//! Typing of raw cells into values per the field types of bundle-v1.md.
+//! Typing of raw cells into values per the field types of docs/bundle-format.md ("Datasets and
+//! fields", "Values").
 
 use super::Record;
 use super::read::Sink;
@@ -74,8 +75,8 @@ fn typed_text(s: &str, ty: FieldType) -> Option<Value> {
     }
 }
 
-/// Types one present raw value as `ty`, per the leniency rules of bundle-v1.md ("Reading rules
-/// that settle edge cases"). A value that does not parse is [`Value::Invalid`] holding the raw
+/// Types one present raw value as `ty`, per the accepted spellings of docs/bundle-format.md
+/// ("Values", "Timestamps"). A value that does not parse is [`Value::Invalid`] holding the raw
 /// text; the result is never [`Value::Missing`] (missing values never get here). Timestamps
 /// without an offset come back as [`Value::Local`], for the caller to place in a zone.
 ///

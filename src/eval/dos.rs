@@ -6,7 +6,7 @@ use crate::bundle::schema::col;
 use crate::bundle::{Record, ZoneLookup, time};
 
 /// The DOS of an exam: local date of `started_at` when it has an instant, else of
-/// `scheduled_at`; `None` when neither has an instant (bundle-v1.md "Timestamps").
+/// `scheduled_at`; `None` when neither has an instant (docs/bundle-format.md, "Timestamps").
 pub fn exam_dos(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
     let instant = exam
         .get(col::exam::STARTED_AT)
@@ -16,8 +16,8 @@ pub fn exam_dos(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
     Some(time::local_date(instant, zone))
 }
 
-/// The local date of `scheduled_at`: BEN-005 judges a cancelled exam by it (rules-v1.md). The
-/// cancellation metrics use the exam's DOS, as the catalogue's metric details say.
+/// The local date of `scheduled_at`: BEN-005 judges a cancelled exam by it (policies/README.md,
+/// "Decisions"). The cancellation metrics use the exam's DOS (docs/outputs.md, "Metrics").
 pub fn scheduled_date(exam: &Record, zones: &ZoneLookup<'_>) -> Option<NaiveDate> {
     let instant = exam.get(col::exam::SCHEDULED_AT).instant()?;
     Some(time::local_date(

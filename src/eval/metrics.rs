@@ -1,5 +1,5 @@
-//! Report KPIs (rules-v1.md "Metrics" and "Metric details"): one pass per dataset, values
-//! accumulated per group in hash maps, then emitted in a fixed order.
+//! Report KPIs (docs/outputs.md, "Metrics"): one pass per dataset, values accumulated per group
+//! in hash maps, then emitted in a fixed order.
 //!
 //! Every metric is emitted for the group shapes `{}`, `{facility_id}`, `{month}` and
 //! `{facility_id, month}`. A record contributes to the shapes whose keys it has: a record
@@ -197,7 +197,7 @@ fn roll_up<'a, A: Merge>(own: HashMap<Group<'a>, A>) -> HashMap<Group<'a>, A> {
     out
 }
 
-/// Pushes metrics with the numerator/denominator conventions of outputs-v1.md.
+/// Pushes metrics with the numerator/denominator conventions of docs/outputs.md ("Metrics").
 struct Emit<'o> {
     out: &'o mut Vec<Metric>,
 }

@@ -102,7 +102,7 @@ pub struct AppliedWaiver {
     pub expires: String,
 }
 
-/// Per-rule counts (outputs-v1.md `summary.rules[]`).
+/// Per-rule counts (docs/outputs.md, `summary.rules[]`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct RuleSummary {
     pub rule: String,

@@ -17,7 +17,7 @@ use crate::eval::redact::Redaction;
 use crate::eval::{documentation, dos};
 use crate::policy::fields::{Derived, FieldRef, Join};
 
-/// The supervision level a procedure code requires (bundle-v1.md, procedure_codes).
+/// The supervision level a procedure code requires (docs/bundle-format.md, "Procedure codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     General,
@@ -270,7 +270,8 @@ impl World {
             .and_then(|id| self.sessions_by_exam.get(id))
             .cloned()
             .unwrap_or_default();
-        // A link that collects records takes every record carrying the key (bundle-v1.md).
+        // A link that collects records takes every record carrying the key (docs/bundle-format.md,
+        // "Repeated keys and links").
         if let Some(linked) = exam
             .str(col::exam::SESSION_ID)
             .and_then(|s| self.sessions_by_id.get(s))

@@ -1,4 +1,5 @@
-//! The deliberate problems the generator can inject, one kind per rule of rules-v1.md.
+//! The deliberate problems the generator can inject, one kind per rule of the catalogue
+//! (policies/README.md).
 //!
 //! An exam draws a defect with probability `defect_rate`, and then one kind uniformly among the
 //! kinds that fit it (a cancelled exam cannot have an audio-only session), so no single rule fails
@@ -105,7 +106,7 @@ impl Defect {
         Defect::Unreadable,
     ];
 
-    /// The rule of rules-v1.md this defect makes fail.
+    /// The rule of the catalogue (policies/README.md) this defect makes fail.
     pub(crate) fn rule(self) -> &'static str {
         match self {
             Defect::UnlistedCode => "SUP-001",
@@ -180,9 +181,9 @@ pub(crate) struct ExamShape {
 /// it, such reactions would outnumber the real ones (contrast reactions are rare).
 pub(crate) const REACTION_GATE: f64 = 0.02;
 
-/// BEN-003's default `min_exams` (rules-v1.md): completed contrast exams of a class a site needs
-/// before zero reactions fail, as (class, exams). The under-reporting site is tallied once per
-/// class it reaches, so the tally matches the findings under default parameters.
+/// BEN-003's default `min_exams` (policies/README.md): completed contrast exams of a class a site
+/// needs before zero reactions fail, as (class, exams). The under-reporting site is tallied once
+/// per class it reaches, so the tally matches the findings under default parameters.
 pub(crate) const UNDER_REPORTING_MIN_EXAMS: [(&str, u64); 2] =
     [("iodinated", 5_000), ("gadolinium", 20_000)];
 

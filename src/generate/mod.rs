@@ -1,14 +1,15 @@
 //! `vigil gen`: deterministic synthetic bundles for the demo, tests and benchmarks.
 //!
-//! [`generate`] writes a complete bundle (bundle-v1.md) for a synthetic imaging network: sites in
-//! several states and zones, their staff and remote radiologists, a daily coverage roster, and
-//! the exams, live sessions and contrast reactions of the period. The data is clean except for
-//! rare deliberate defects, one kind per rule of rules-v1.md (see `defects.rs`), at about
+//! [`generate`] writes a complete bundle (docs/bundle-format.md) for a synthetic imaging network:
+//! sites in several states and zones, their staff and remote radiologists, a daily coverage roster,
+//! and the exams, live sessions and contrast reactions of the period. The data is clean except for
+//! rare deliberate defects, one kind per rule of policies/README.md (see `defects.rs`), at about
 //! `defect_rate` of the exams. Two defects are bundle-wide: the busiest site never exports its
-//! reactions (BEN-003, which fails once that site has enough exams, about 1,000,000 in all), and
-//! a few sessions lines (`defect_rate / 20` of them, at least one) are followed by a copy cut off
-//! mid-line (DQ-007; the intact record stays, so no other count changes). The same options give byte-identical files: everything comes from
-//! seeded random streams (one for the network, one per month) and nothing reads the clock.
+//! reactions (BEN-003, which fails once that site has enough exams, about 1,000,000 in all), and a
+//! few sessions lines (`defect_rate / 20` of them, at least one) are followed by a copy cut off
+//! mid-line (DQ-007; the intact record stays, so no other count changes). The same options give
+//! byte-identical files: everything comes from seeded random streams (one for the network, one per
+//! month) and nothing reads the clock.
 //!
 //! Bundle layout:
 //!
@@ -89,8 +90,8 @@ pub struct GenSummary {
     /// Every dataset file (path relative to the bundle, `/`-separated) with its record count, in
     /// the order written; the manifest `bundle.toml` is not listed.
     pub files: Vec<(String, u64)>,
-    /// Deliberate defects injected, by the rule they make fail (rules-v1.md order; zero counts
-    /// included).
+    /// Deliberate defects injected, by the rule they make fail (in the order of the catalogue,
+    /// policies/README.md; zero counts included).
     pub defects: Vec<(&'static str, u64)>,
 }
 

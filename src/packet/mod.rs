@@ -1,5 +1,5 @@
-//! Evidence packets (outputs-v1.md "Evidence packet"): the CSV tables, inputs.json, the packet
-//! id, manifest.json and its Ed25519 signature, and `verify` that checks all of them.
+//! Evidence packets (docs/audit.md, "The packet"): the CSV tables, inputs.json, the packet id,
+//! manifest.json and its Ed25519 signature, and `verify` that checks all of them.
 //!
 //! The packet is written from bytes the caller already produced (report, findings.json), so the
 //! same inputs always give byte-identical files wherever they are written.

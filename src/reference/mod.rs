@@ -1,5 +1,5 @@
 //! Reference tables from public sources: the CMS physician fee schedule relative value file
-//! (PPRRVU) turned into a bundle-v1 `procedure_codes` file (`vigil reference import-rvu`).
+//! (PPRRVU) turned into a bundle's `procedure_codes` file (`vigil reference import-rvu`).
 //!
 //! The import is a pure function of the bytes, the year and a path used only in messages;
 //! [`read_rvu_file`] is the one place here that touches the disk.
@@ -13,12 +13,13 @@ use std::path::Path;
 use header::{Columns, MAX_STACKED_ROWS, find_columns, is_header_row};
 use text::decode_cell;
 
-/// The supervision indicators bundle-v1 accepts (`procedure_codes.supervision_indicator`).
+/// The supervision indicators a bundle accepts (`procedure_codes.supervision_indicator`,
+/// docs/bundle-format.md "Datasets and fields").
 pub const VALID_INDICATORS: [&str; 13] = [
     "01", "02", "03", "04", "05", "06", "21", "22", "66", "6A", "77", "7A", "09",
 ];
 
-/// The header of the file [`import_rvu`] writes, the bundle-v1 `procedure_codes` columns.
+/// The header of the file [`import_rvu`] writes, the bundle's `procedure_codes` columns.
 pub const OUTPUT_HEADER: [&str; 5] = [
     "cpt_code",
     "year",
@@ -87,7 +88,7 @@ pub struct ImportSummary {
     pub duplicates: usize,
     /// Rows with text but an empty `HCPCS` cell (footnotes, stray lines).
     pub skipped_no_code: usize,
-    /// Written rows whose indicator is not a bundle-v1 code after padding: (1-based physical
+    /// Written rows whose indicator is not a bundle code after padding: (1-based physical
     /// line of the row, the value as written).
     pub bad_indicator: Vec<(usize, String)>,
     /// Rows with a cell that was not UTF-8 and was read as Windows-1252.

@@ -73,7 +73,8 @@ fn rules_fire_pass_and_are_not_applicable_with_a_reason() {
     );
 }
 
-/// rules-v1: `--as-of` changes no rule outcome; BLS is judged at the date of service.
+/// policies/README.md, "Decisions": `--as-of` changes no rule outcome; BLS is judged at the
+/// date of service.
 #[test]
 fn as_of_does_not_move_the_bls_date() {
     let at = |as_of: &str| {

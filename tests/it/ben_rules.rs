@@ -54,11 +54,11 @@ fn documentation_share_per_facility() {
     assert_eq!((evaluated, failed), (3, 2));
 }
 
-/// rules-v1: BEN-004 applies to "facilities with reactions"; F2 has none, so it is outside the
-/// rule, not "not applicable" for a missing input. Today F2 (no completed contrast exam, so no
+/// policies/README.md: BEN-004 applies "per facility with reactions"; F2 has none, so it is outside
+/// the rule, not "not applicable" for a missing input. Today F2 (no completed contrast exam, so no
 /// facility stats) gets `reactions_count` Missing and counts as not applicable with the reason
-/// "`reactions_count` missing" (src/eval/world.rs, Derived::ReactionsCount), while a facility
-/// with completed contrast exams and no reactions is out of scope.
+/// "`reactions_count` missing" (src/eval/world.rs, Derived::ReactionsCount), while a facility with
+/// completed contrast exams and no reactions is out of scope.
 #[test]
 fn ben004_facility_without_reactions_is_out_of_scope() {
     let doc = check_json(&bundle("ben_rules"), &[]).json();

@@ -225,8 +225,9 @@ fn runs_from_another_folder_with_the_embedded_packs() {
     assert!(!mask(&r.stdout, elsewhere.path()).contains("[TMP]"));
 }
 
-/// outputs-v1: the id is the first 16 hex digits of sha256 over rule, subject.dataset,
-/// subject.key, the canonical JSON of evidence, and the occurrence number, joined by `\n`.
+/// docs/outputs.md, "Finding ids": the id is the first 16 hex digits of sha256 over rule,
+/// subject.dataset, subject.key, the canonical JSON of evidence, and the occurrence number, joined
+/// by `\n`.
 #[test]
 fn finding_ids_are_the_documented_fingerprint() {
     use sha2::{Digest, Sha256};

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use crate::common::{check_json, findings, run};
 
-/// Every rule id of the catalogue (rules-v1.md).
+/// Every rule id of the catalogue (policies/README.md).
 const CATALOGUE: &[&str] = &[
     "SUP-001", "SUP-002", "SUP-003", "SUP-004", "SUP-005", "SUP-006", "SUP-007", "ACR-001",
     "ACR-002", "ACR-003", "RXN-001", "RXN-002", "RXN-003", "RXN-004", "RXN-005", "RXN-006",

@@ -23,7 +23,8 @@ const MODERATE_AND_SEVERE: &[&str] = &[
     "vitals_recorded",
 ];
 
-/// The elements each tier needs (rules-v1 RXN-002), by the tier's name in the reaction ids.
+/// The elements each tier needs (RXN-002, policies/README.md), by the tier's name in the
+/// reaction ids.
 fn tiers() -> Vec<(&'static str, Vec<&'static str>)> {
     let moderate = [ALL_TIERS, MODERATE_AND_SEVERE].concat();
     let severe = [moderate.as_slice(), &["referring_notified"]].concat();

@@ -118,9 +118,9 @@ fn bundle_codes_replace_the_illustrative_table() {
     assert_eq!(s["not_applicable"], 1, "{s}");
 }
 
-/// bundle-v1 "Repeated keys": links that collect records (the sessions of an exam for SUP-004)
-/// take every record that carries the key. E3's session_id X3 names two records; the second
-/// had no video.
+/// docs/bundle-format.md, "Repeated keys and links": links that collect records (the sessions of an
+/// exam for SUP-004) take every record that carries the key. E3's session_id X3 names two records;
+/// the second had no video.
 #[test]
 fn sup004_takes_every_session_with_the_key() {
     let r = check_json(&bundle("sup004_repeated_session"), &[]);
@@ -131,8 +131,8 @@ fn sup004_takes_every_session_with_the_key() {
     assert_eq!(e3[0]["evidence"]["video"], false);
 }
 
-/// rules-v1: whether the CY2026 rule made virtual presence permanent for hospital outpatient
-/// services is unverified, so 3.0.0 findings at `hospital_outpatient` facilities say so.
+/// policies/README.md: whether the CY2026 rule made virtual presence permanent for hospital
+/// outpatient services is unverified, so 3.0.0 findings at `hospital_outpatient` facilities say so.
 #[test]
 fn hospital_outpatient_findings_under_3_0_0_say_unverified() {
     let doc = check_json(&bundle("sup_hospital_outpatient"), &[]).json();

@@ -7,11 +7,11 @@
 //! no valid `virtual_go_live`, take part in neither side. Groups: the exam's raw `facility_id`
 //! and the month of its DOS.
 //!
-//! The date used is the exam's DOS (bundle-v1.md: `started_at`, else `scheduled_at`), for
-//! numerator and denominator alike so both sides of one exam agree. BEN-005 judges a cancelled
-//! exam by the local date of `scheduled_at` instead; the two differ only for a cancelled exam
-//! whose `started_at` has an instant on another local date than `scheduled_at` (a cancellation
-//! after the exam began on another day), or whose `scheduled_at` has no instant while
+//! The date used is the exam's DOS (docs/bundle-format.md, "Timestamps": `started_at`, else
+//! `scheduled_at`), for numerator and denominator alike so both sides of one exam agree. BEN-005
+//! judges a cancelled exam by the local date of `scheduled_at` instead; the two differ only for a
+//! cancelled exam whose `started_at` has an instant on another local date than `scheduled_at` (a
+//! cancellation after the exam began on another day), or whose `scheduled_at` has no instant while
 //! `started_at` has one. Such an exam may sit on another side here than in BEN-005.
 
 use rustc_hash::FxHashMap as HashMap;

@@ -1,6 +1,6 @@
 //! `response.*`: supervisor response times of live sessions (network-benchmarks).
 //!
-//! Each session is one of three kinds (rules-v1.md "Decisions", response time):
+//! Each session is one of three kinds (policies/README.md, "Decisions", response time):
 //! - *unmeasured*: `joined_at` missing or unparseable (`Missing` or `Invalid`), whatever
 //!   `requested_at` holds: the supervisor never joined as far as the export shows;
 //! - *measured*: both times have an instant and `joined_at >= requested_at`;
@@ -9,7 +9,8 @@
 //!
 //! Reading of "over all sessions" against "counts only in `response.sessions`": a session with
 //! no response time is in `response.sessions` and in no other response metric, so the share
-//! denominators are measured plus unmeasured sessions (Metric details), not every session.
+//! denominators are measured plus unmeasured sessions (docs/outputs.md, "Metrics"), not every
+//! session.
 //!
 //! Groups: facility = the session's own `facility_id`; month = local month of `requested_at` in
 //! that facility's zone (the bundle zone when the facility is unknown). A session whose

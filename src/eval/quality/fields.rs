@@ -9,7 +9,7 @@ use crate::bundle::value::Value;
 use crate::suggest::did_you_mean;
 
 /// The "Physician Supervision of Diagnostic Procedures" codes a procedure_codes row may carry,
-/// exactly as written (bundle-v1.md).
+/// exactly as written (docs/bundle-format.md, "Datasets and fields").
 pub const SUPERVISION_INDICATORS: &[&str] = &[
     "01", "02", "03", "04", "05", "06", "21", "22", "66", "6A", "77", "7A", "09",
 ];
@@ -80,7 +80,8 @@ pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) 
 }
 
 /// Whether an exam is completed and had contrast. A `status` or `contrast` that is missing or
-/// invalid makes the fields that depend on it not required (rules-v1.md "Decisions").
+/// invalid makes the fields that depend on it not required (docs/bundle-format.md, notes under
+/// "Data-quality findings").
 fn conditions(dataset: Dataset, record: &Record) -> (bool, bool) {
     if dataset != Dataset::Exams {
         return (false, false);

@@ -5,7 +5,8 @@ use serde_json::Value as Json;
 use super::{Ctx, Observation, evidence, key_column, scan};
 use crate::bundle::schema::{Dataset, col};
 
-/// The references DQ-003 checks (rules-v1.md): dataset, column, target dataset.
+/// The references DQ-003 checks (docs/bundle-format.md, "Datasets and fields"): dataset,
+/// column, target dataset.
 const REFERENCES: &[(Dataset, usize, Dataset)] = &[
     (Dataset::Exams, col::exam::FACILITY_ID, Dataset::Facilities),
     (

@@ -293,7 +293,7 @@ fn problem_name(problem: DstProblem) -> &'static str {
     }
 }
 
-/// The zone the record's naive times were read in (bundle-v1.md "Reading rules").
+/// The zone the record's naive times were read in (docs/bundle-format.md, "Timestamps").
 fn record_zone(ctx: &Ctx<'_>, dataset: Dataset, record: &Record) -> Tz {
     let zones = ctx.zones;
     match dataset {

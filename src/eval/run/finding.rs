@@ -172,8 +172,8 @@ pub(super) fn quality_finding(
     }
 }
 
-/// Stable ids (outputs-v1.md): sha256 over rule, dataset, key, canonical evidence and the
-/// occurrence number in walk order; then the report order.
+/// Stable ids (docs/outputs.md, "Finding ids"): sha256 over rule, dataset, key, canonical
+/// evidence and the occurrence number in walk order; then the report order ("Report order").
 pub fn finish_ids(findings: &mut [Finding]) {
     findings.sort_by_key(|f| (f.file_order, f.location.line));
     let mut seen: HashMap<String, u64> = HashMap::new();

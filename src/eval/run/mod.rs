@@ -42,7 +42,7 @@ pub struct EvalError {
 pub struct Evaluation {
     pub findings: Vec<Finding>,
     pub rules: Vec<RuleSummary>,
-    /// The catalogue metrics of the packs that ran (rules-v1.md "Metrics").
+    /// The metrics of the packs that ran (docs/outputs.md, "Metrics").
     pub metrics: Vec<crate::eval::model::Metric>,
     /// Rhai evaluations made (expressions and scripts): at most one per rule and record, which
     /// a test checks so a change cannot make script work grow faster than the data.
