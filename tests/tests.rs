@@ -66,3 +66,6 @@ mod packet;
 // escaping, strict templates, redaction, and real consumers (headless Chromium, poppler).
 #[path = "it/report.rs"]
 mod report;
+// The architecture: layers that only point down, and no source file over 800 lines.
+#[path = "it/layers.rs"]
+mod layers;
