@@ -342,7 +342,7 @@ pub fn build(doc: &Document<'_>, ctx: &ReportContext<'_>) -> ReportModel {
     let findings = doc.findings();
     let mut by_facility: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
     for f in findings {
-        if let Some(fac) = facility_by_key(ctx.world, f) {
+        if let Some(fac) = &f.facility {
             by_facility.entry(fac).or_default().push(f);
         }
     }
@@ -652,12 +652,4 @@ fn appendix(doc: &Document<'_>) -> Appendix {
             })
             .collect(),
     }
-}
-
-/// The facility of the first record with the finding's subject key (as the report attributed
-/// findings before the engine recorded each finding's facility).
-fn facility_by_key<'w>(world: &'w World, f: &Finding) -> Option<&'w str> {
-    let dataset = f.record?.dataset;
-    let idx = world.lookup(dataset, &f.subject.key)?;
-    world.facility_id(dataset, idx)
 }

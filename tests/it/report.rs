@@ -815,3 +815,24 @@ fn report_pdf_reads_back_with_poppler() {
         "no `{organization}` in report.pdf"
     );
 }
+
+/// The facility pages list each finding under the facility of the record it is about: the
+/// second of two exams sharing an id (at another facility) is that facility's, not the first's.
+#[test]
+fn facility_pages_attribute_findings_to_their_own_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("packet");
+    audit(&crate::common::bundle("facility_attribution"), &out, &[]);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let page = |id: &str| -> String {
+        let start = html
+            .find(&format!("<h3>{id} · "))
+            .unwrap_or_else(|| panic!("no page for {id}"));
+        let rest = &html[start..];
+        rest[..rest.find("</article>").unwrap()].to_string()
+    };
+    let (f1, f2) = (page("F1"), page("F2"));
+    assert!(f1.contains("· 0 findings"), "{f1}");
+    assert!(f2.contains("· 2 findings"), "{f2}");
+    assert_eq!(f2.matches("exams.csv:3").count(), 2, "{f2}");
+}
