@@ -9,7 +9,9 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 use crate::report::model::ReportModel;
 
-/// The shipped templates, embedded so the binary works from any directory.
+/// The shipped templates, embedded so the binary works from any directory. The report's are
+/// the files at the top of the folder; `catalog/` holds the policy catalogue's, which no audit
+/// reads.
 pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/report-templates");
 
 /// The template rendered for report.html.

@@ -1,14 +1,14 @@
 //! The catalogue as one self-contained HTML page (`vigil policy catalog --format html`), from
-//! the embedded template `catalog.html.j2` beside this file. It is kept out of
-//! `report-templates/` on purpose: every file there is a report template, read into each audit
-//! and listed with its hash among the packet's inputs.
+//! the embedded template `report-templates/catalog/catalog.html.j2`. It sits in a folder of its
+//! own there: the files at the top of `report-templates/` are the audit report's templates, each
+//! read into every audit and listed with its hash among the packet's inputs.
 
 use serde::Serialize;
 
 use super::model::Catalog;
 
 /// The template, embedded so the binary works from any directory.
-const CATALOG_TEMPLATE: &str = include_str!("catalog.html.j2");
+const CATALOG_TEMPLATE: &str = include_str!("../../../report-templates/catalog/catalog.html.j2");
 
 /// Rendering the HTML catalogue failed (a template bug, not user input).
 #[derive(Debug, thiserror::Error)]
