@@ -1,0 +1,108 @@
+//! One pack: its files load as versions of a single pack id that chain without overlap or gap.
+
+use std::sync::Arc;
+
+use super::source::PackSource;
+use super::version::load_version;
+use crate::policy::error::PolicyError;
+use crate::policy::model::{Pack, PackVersion};
+
+/// Loads every version of one pack and checks that they chain without overlap or gap.
+pub fn load_pack(source: &PackSource) -> Result<Pack, PolicyError> {
+    let names = source.toml_files()?;
+    if names.is_empty() {
+        return Err(PolicyError::new(
+            source.label(),
+            "the pack folder holds no `*.toml` policy file",
+        ));
+    }
+    let mut versions = Vec::new();
+    for name in &names {
+        let bytes = source.read(name).unwrap_or_default();
+        let path = source.display(name);
+        let text = String::from_utf8(bytes)
+            .map_err(|_| PolicyError::new(path.clone(), "the file is not valid UTF-8"))?;
+        versions.push(load_version(&text, &path, source)?);
+    }
+    let id = versions[0].pack_id.clone();
+    for v in &versions {
+        if v.pack_id != id {
+            return Err(PolicyError::new(
+                v.path.clone(),
+                format!(
+                    "`pack.id = \"{}\"` differs from `{id}` in the other files of this folder",
+                    v.pack_id
+                ),
+            ));
+        }
+    }
+    versions.sort_by(|a, b| {
+        a.effective_from
+            .cmp(&b.effective_from)
+            .then(a.version.cmp(&b.version))
+    });
+    check_chain(&versions)?;
+    Ok(Pack {
+        id,
+        source: source.label(),
+        versions: versions.into_iter().map(Arc::new).collect(),
+    })
+}
+
+/// Versions sorted by start date follow each other: each ends the day before the next begins.
+fn check_chain(versions: &[PackVersion]) -> Result<(), PolicyError> {
+    for pair in versions.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a.version == b.version {
+            return Err(PolicyError::new(
+                b.path.clone(),
+                format!(
+                    "version `{}` of pack `{}` is defined twice (also in `{}`)",
+                    b.version, b.pack_id, a.path
+                ),
+            ));
+        }
+        let Some(a_to) = a.effective_to else {
+            return Err(PolicyError::new(
+                a.path.clone(),
+                format!(
+                    "version {} is open-ended (no `effective_to`) but version {} starts later: the versions overlap",
+                    a.version, b.version
+                ),
+            ));
+        };
+        let Some(b_from) = b.effective_from else {
+            return Err(PolicyError::new(
+                b.path.clone(),
+                format!(
+                    "version {} has no `effective_from` but is not the first version",
+                    b.version
+                ),
+            ));
+        };
+        if b_from <= a_to {
+            return Err(PolicyError::new(
+                b.path.clone(),
+                format!(
+                    "versions {} (to {a_to}) and {} (from {b_from}) overlap",
+                    a.version, b.version
+                ),
+            )
+            .with_help(Some(format!(
+                "set `effective_from` of {} to the day after {a_to}",
+                b.version
+            ))));
+        }
+        if a_to.succ_opt() != Some(b_from) {
+            return Err(PolicyError::new(
+                b.path.clone(),
+                format!(
+                    "versions {} (to {a_to}) and {} (from {b_from}) leave a gap: no version is in effect between them",
+                    a.version, b.version
+                ),
+            )
+            .with_help(Some(format!("set `effective_from` of {} to the day after {a_to}", b.version))));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! A version's `[[rule]]` tables to rules: ids unique in the version, severity, dataset, the
+//! `when` conditions that scope it, fields, then the check and the message template.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::check::build_check;
+use super::context::FileCtx;
+use super::literal::{literal, literals};
+use super::template::parse_template;
+use crate::bundle::schema::Dataset;
+use crate::policy::error::{Place, PolicyError, suggestion};
+use crate::policy::fields::FieldRef;
+use crate::policy::file::{AddendumSpec, RuleSpec, SeverityBy};
+use crate::policy::model::{CompareOp, Condition, ConditionTest, Rule, Severity};
+
+/// Every rule of a version, in file order; a rule id may appear once.
+pub(super) fn build_rules(
+    specs: &[Spanned<RuleSpec>],
+    ctx: &FileCtx<'_>,
+    scripts: &mut Vec<(String, String, u64)>,
+) -> Result<Vec<Rule>, PolicyError> {
+    let mut rules = Vec::new();
+    let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+    for rule in specs {
+        let rule_id = rule.get_ref().id.get_ref().clone();
+        if let Some(first) = seen.get(&rule_id) {
+            let first_line = Place::of(ctx.text, first.clone()).line;
+            return Err(ctx.err(
+                format!(
+                    "rule `{rule_id}` is defined twice in this version (first on line {first_line})"
+                ),
+                rule.get_ref().id.span(),
+            ));
+        }
+        seen.insert(rule_id, rule.get_ref().id.span());
+        rules.push(build_rule(rule.get_ref(), ctx, scripts)?);
+    }
+    Ok(rules)
+}
+
+fn build_rule(
+    spec: &RuleSpec,
+    ctx: &FileCtx<'_>,
+    scripts: &mut Vec<(String, String, u64)>,
+) -> Result<Rule, PolicyError> {
+    let id = rule_id(spec, ctx)?;
+    let severity = parse_severity(&spec.severity, ctx)?;
+    let dataset = rule_dataset(spec, ctx)?;
+    let when = conditions(&spec.when, dataset, ctx)?;
+    let addenda = addenda(&spec.addendum, dataset, ctx)?;
+    let requires = field_list(&spec.requires, dataset, ctx)?;
+    let evidence = field_list(&spec.evidence, dataset, ctx)?;
+    let check = build_check(
+        spec.check.get_ref(),
+        spec.check.span(),
+        dataset,
+        &id,
+        ctx,
+        scripts,
+    )?;
+    let message = parse_template(&spec.message, dataset, ctx)?;
+    let severity_by = severity_by(spec.severity_by.as_ref(), dataset, ctx)?;
+    Ok(Rule {
+        id,
+        title: spec.title.clone(),
+        severity,
+        severity_by,
+        dataset,
+        when,
+        requires,
+        check,
+        message,
+        evidence,
+        citation: spec.citation.clone(),
+        remediation: spec.remediation.clone(),
+        addenda,
+    })
+}
+
+fn rule_id(spec: &RuleSpec, ctx: &FileCtx<'_>) -> Result<String, PolicyError> {
+    let id = spec.id.get_ref().clone();
+    if id.is_empty() || id.contains(char::is_whitespace) {
+        return Err(ctx.err(
+            format!("rule id `{id}` must be non-empty without spaces"),
+            spec.id.span(),
+        ));
+    }
+    Ok(id)
+}
+
+fn rule_dataset(spec: &RuleSpec, ctx: &FileCtx<'_>) -> Result<Dataset, PolicyError> {
+    let dataset_name = spec.dataset.get_ref();
+    let builtin = spec.check.get_ref().kind.get_ref() == "builtin";
+    // Builtin checks (the export-integrity rules) read every dataset: `dataset = "*"`.
+    let dataset = if builtin && dataset_name == "*" {
+        Some(Dataset::Facilities)
+    } else {
+        Dataset::from_name(dataset_name)
+    };
+    dataset.ok_or_else(|| {
+        ctx.err(
+            format!("unknown dataset `{dataset_name}`"),
+            spec.dataset.span(),
+        )
+        .with_help(suggestion(
+            dataset_name,
+            Dataset::ALL.iter().map(|d| d.name()),
+        ))
+    })
+}
+
+/// The conditions of a `when` table, in field-name order.
+pub(super) fn conditions(
+    table: &BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    dataset: Dataset,
+    ctx: &FileCtx<'_>,
+) -> Result<Vec<Condition>, PolicyError> {
+    let mut out = Vec::new();
+    for (name, value) in table {
+        let (field_name, field) = ctx.field(dataset, name)?;
+        out.push(Condition {
+            name: field_name,
+            field,
+            test: condition_test(value, ctx)?,
+        });
+    }
+    Ok(out)
+}
+
+fn condition_test(
+    value: &Spanned<toml::Value>,
+    ctx: &FileCtx<'_>,
+) -> Result<ConditionTest, PolicyError> {
+    let bad = || {
+        ctx.err(
+            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }` or `{ gt|ge|lt|le = value }`".into(),
+            value.span(),
+        )
+    };
+    match value.get_ref() {
+        toml::Value::Table(t) => {
+            if t.len() != 1 {
+                return Err(bad());
+            }
+            match t.iter().next() {
+                Some((k, toml::Value::Boolean(b))) if k == "present" => {
+                    Ok(ConditionTest::Present(*b))
+                }
+                Some((k, v)) if k == "not" => {
+                    literals(v).map(ConditionTest::NoneOf).ok_or_else(bad)
+                }
+                Some((k, v)) if ["gt", "ge", "lt", "le"].contains(&k.as_str()) => {
+                    let op = match k.as_str() {
+                        "gt" => CompareOp::Gt,
+                        "ge" => CompareOp::Ge,
+                        "lt" => CompareOp::Lt,
+                        _ => CompareOp::Le,
+                    };
+                    literal(v)
+                        .map(|l| ConditionTest::Compare(op, l))
+                        .ok_or_else(bad)
+                }
+                Some((k, _)) => Err(ctx
+                    .err(format!("unknown condition `{k}`"), value.span())
+                    .with_help(suggestion(k, ["present", "not", "gt", "ge", "lt", "le"]))),
+                None => Err(bad()),
+            }
+        }
+        other => literals(other).map(ConditionTest::OneOf).ok_or_else(bad),
+    }
+}
+
+/// Each addendum's scope and text, in file order.
+fn addenda(
+    specs: &[Spanned<AddendumSpec>],
+    dataset: Dataset,
+    ctx: &FileCtx<'_>,
+) -> Result<Vec<(Vec<Condition>, String)>, PolicyError> {
+    let mut addenda = Vec::new();
+    for a in specs {
+        let a = a.get_ref();
+        addenda.push((conditions(&a.when, dataset, ctx)?, a.text.clone()));
+    }
+    Ok(addenda)
+}
+
+/// Named fields of the rule's dataset (`requires`, `evidence`).
+fn field_list(
+    names: &[Spanned<String>],
+    dataset: Dataset,
+    ctx: &FileCtx<'_>,
+) -> Result<Vec<(String, FieldRef)>, PolicyError> {
+    names
+        .iter()
+        .map(|n| ctx.field(dataset, n))
+        .collect::<Result<Vec<_>, _>>()
+}
+
+/// Severity by a field's value, as [`Rule::severity_by`] holds it.
+type SeverityByValue = (FieldRef, BTreeMap<String, Severity>);
+
+fn severity_by(
+    by: Option<&Spanned<SeverityBy>>,
+    dataset: Dataset,
+    ctx: &FileCtx<'_>,
+) -> Result<Option<SeverityByValue>, PolicyError> {
+    let Some(by) = by else { return Ok(None) };
+    let by = by.get_ref();
+    let (_, field) = ctx.field(dataset, &by.field)?;
+    let mut map = BTreeMap::new();
+    for (value, sev) in &by.values {
+        map.insert(value.clone(), parse_severity(sev, ctx)?);
+    }
+    Ok(Some((field, map)))
+}
+
+fn parse_severity(s: &Spanned<String>, ctx: &FileCtx<'_>) -> Result<Severity, PolicyError> {
+    Severity::parse(s.get_ref()).ok_or_else(|| {
+        ctx.err(format!("unknown severity `{}`", s.get_ref()), s.span())
+            .with_help(
+                suggestion(s.get_ref(), Severity::ALL.iter().map(|v| v.name()))
+                    .or(Some("one of critical, high, medium, low, info".into())),
+            )
+    })
+}

@@ -1,0 +1,167 @@
+//! Where packs come from: `--policies` arguments (`builtin`, a pack folder or a folder of packs)
+//! resolved to pack folders on disk or packs built into the binary, with the export-integrity
+//! pack added when it is not among them.
+
+use std::path::{Path, PathBuf};
+
+use include_dir::{Dir, include_dir};
+
+use super::pack::load_pack;
+use crate::policy::error::PolicyError;
+use crate::policy::model::Pack;
+
+/// The shipped packs, embedded so they work from any directory and after `cargo install`.
+pub static BUILTIN_PACKS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
+
+/// The pack that always runs: the reader's contract.
+pub const EXPORT_INTEGRITY: &str = "export-integrity";
+
+/// Where a pack's files live.
+#[derive(Debug, Clone)]
+pub enum PackSource {
+    Disk(PathBuf),
+    Builtin(&'static Dir<'static>),
+}
+
+impl PackSource {
+    /// How a file of the pack is named to users.
+    pub(super) fn display(&self, name: &str) -> String {
+        match self {
+            PackSource::Disk(dir) => dir.join(name).display().to_string(),
+            PackSource::Builtin(dir) => format!("builtin:{}", dir.path().join(name).display()),
+        }
+    }
+
+    pub(super) fn label(&self) -> String {
+        match self {
+            PackSource::Disk(dir) => dir.display().to_string(),
+            PackSource::Builtin(dir) => format!("builtin:{}", dir.path().display()),
+        }
+    }
+
+    pub(super) fn read(&self, name: &str) -> Option<Vec<u8>> {
+        match self {
+            PackSource::Disk(dir) => std::fs::read(dir.join(name)).ok(),
+            PackSource::Builtin(dir) => dir
+                .get_file(dir.path().join(name))
+                .map(|f| f.contents().to_vec()),
+        }
+    }
+
+    /// The pack's TOML files, sorted by name.
+    pub(super) fn toml_files(&self) -> Result<Vec<String>, PolicyError> {
+        let mut names: Vec<String> = match self {
+            PackSource::Disk(dir) => std::fs::read_dir(dir)
+                .map_err(|e| {
+                    PolicyError::new(
+                        dir.display().to_string(),
+                        format!("cannot read the pack folder: {e}"),
+                    )
+                })?
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".toml"))
+                .collect(),
+            PackSource::Builtin(dir) => dir
+                .files()
+                .filter_map(|f| f.path().file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".toml"))
+                .collect(),
+        };
+        names.sort();
+        Ok(names)
+    }
+}
+
+/// Resolves `--policies` arguments (`builtin`, a pack folder, or a folder of packs) to packs,
+/// adding the export-integrity pack when it is not among them.
+pub fn load_packs(args: &[String]) -> Result<Vec<Pack>, PolicyError> {
+    let mut sources = Vec::new();
+    let args: Vec<String> = if args.is_empty() {
+        vec!["builtin".to_string()]
+    } else {
+        args.to_vec()
+    };
+    // Every argument is resolved before any pack loads, so a mistyped folder is reported first.
+    for arg in &args {
+        sources.extend(sources_of(arg)?);
+    }
+    let mut packs: Vec<Pack> = Vec::new();
+    for source in sources {
+        let pack = load_pack(&source)?;
+        if let Some(other) = packs.iter().find(|p| p.id == pack.id) {
+            return Err(PolicyError::new(
+                pack.source.clone(),
+                format!(
+                    "two packs have the id `{}`: `{}` and `{}`",
+                    pack.id, other.source, pack.source
+                ),
+            )
+            .with_help(Some(
+                "give the custom pack its own `pack.id`, or leave out the one you replace".into(),
+            )));
+        }
+        packs.push(pack);
+    }
+    if !packs.iter().any(|p| p.id == EXPORT_INTEGRITY) {
+        packs.insert(0, export_integrity_pack()?);
+    }
+    Ok(packs)
+}
+
+/// The packs one `--policies` argument names, in name order.
+fn sources_of(arg: &str) -> Result<Vec<PackSource>, PolicyError> {
+    if arg == "builtin" {
+        let mut dirs: Vec<&'static Dir<'static>> = BUILTIN_PACKS.dirs().collect();
+        dirs.sort_by_key(|d| d.path());
+        return Ok(dirs.into_iter().map(PackSource::Builtin).collect());
+    }
+    let path = PathBuf::from(arg);
+    if !path.is_dir() {
+        return Err(PolicyError::new(
+            arg,
+            format!("policy folder `{arg}` does not exist or is not a folder"),
+        )
+        .with_help(Some(
+            "pass a pack folder, a folder of packs, or `builtin`".into(),
+        )));
+    }
+    if is_pack_folder(&path) {
+        return Ok(vec![PackSource::Disk(path)]);
+    }
+    let mut subdirs: Vec<PathBuf> = std::fs::read_dir(&path)
+        .map_err(|e| PolicyError::new(arg, format!("cannot read the folder: {e}")))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() && is_pack_folder(p))
+        .collect();
+    subdirs.sort();
+    if subdirs.is_empty() {
+        return Err(PolicyError::new(
+            arg,
+            format!("`{arg}` holds no policy pack (no `*.toml` files, nor folders of them)"),
+        ));
+    }
+    Ok(subdirs.into_iter().map(PackSource::Disk).collect())
+}
+
+fn is_pack_folder(path: &Path) -> bool {
+    std::fs::read_dir(path)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.path().is_file() && e.file_name().to_string_lossy().ends_with(".toml"))
+        })
+        .unwrap_or(false)
+}
+
+fn export_integrity_pack() -> Result<Pack, PolicyError> {
+    let dir = BUILTIN_PACKS.get_dir(EXPORT_INTEGRITY).ok_or_else(|| {
+        PolicyError::new(
+            "builtin:export-integrity",
+            "the built-in export-integrity pack is missing",
+        )
+    })?;
+    load_pack(&PackSource::Builtin(dir))
+}
