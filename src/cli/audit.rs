@@ -165,9 +165,6 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
     let packet_id = packet::packet_id(&inputs_bytes, &findings_bytes);
 
     let report = model::build(&doc, &packs, &world, &packet_id, args.redact);
-    // The world is done with and the process ends soon: freeing a large one record by record
-    // only costs time.
-    std::mem::forget(world);
     let report_html = html::render(&report, args.templates.as_deref())
         .map_err(|e| CliError::Usage(e.to_string()))?;
 
@@ -175,7 +172,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
     let mut files = vec![
         PacketFile {
             path: "findings.csv".into(),
-            bytes: packet::findings_csv(&doc),
+            bytes: packet::findings_csv(&document),
         },
         PacketFile {
             path: "findings.json".into(),
@@ -187,13 +184,16 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         },
         PacketFile {
             path: "metrics.csv".into(),
-            bytes: packet::metrics_csv(&doc),
+            bytes: packet::metrics_csv(&document),
         },
         PacketFile {
             path: "report.html".into(),
             bytes: report_html.into_bytes(),
         },
     ];
+    // The world is done with and the process ends soon: freeing a large one record by record
+    // only costs time.
+    std::mem::forget(world);
     #[cfg(feature = "pdf")]
     files.push(PacketFile {
         path: "report.pdf".into(),
