@@ -9,7 +9,7 @@ use vigil::packet::{self, InputEntry, PacketFile, SignatureStatus};
 use vigil::report::document::{Document, Writer};
 use vigil::report::html::Templates;
 use vigil::report::json::FindingsJson;
-use vigil::report::{html, json as findings_json, model};
+use vigil::report::{html, model};
 
 use super::{CliError, as_of, fails_run, judge, load_policies};
 
@@ -121,7 +121,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
     let mut files = vec![
         PacketFile {
             path: "findings.csv".into(),
-            bytes: packet::findings_csv(&findings_json::findings_document(&doc)),
+            bytes: packet::findings_csv(&doc),
         },
         PacketFile {
             path: "findings.json".into(),
@@ -133,7 +133,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         },
         PacketFile {
             path: "metrics.csv".into(),
-            bytes: packet::metrics_csv(&findings_json::findings_document(&doc)),
+            bytes: packet::metrics_csv(&doc),
         },
         PacketFile {
             path: "report.html".into(),

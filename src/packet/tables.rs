@@ -1,7 +1,7 @@
-//! findings.csv and metrics.csv: RFC 4180 tables (LF line ends, UTF-8) read from the findings
-//! document, with text cells guarded against spreadsheet formulas.
+//! findings.csv and metrics.csv: RFC 4180 tables (LF line ends, UTF-8) of the findings model's
+//! findings and metrics, with text cells guarded against spreadsheet formulas.
 
-use serde_json::Value as Json;
+use crate::report::document::Document;
 
 const FINDINGS_HEADER: [&str; 10] = [
     "id", "rule", "severity", "status", "dataset", "key", "file", "line", "message", "citation",
@@ -17,49 +17,44 @@ const METRICS_HEADER: [&str; 8] = [
     "denominator",
 ];
 
-/// findings.csv from a findings.json document: one row a finding, in the document's order.
-pub fn findings_csv(doc: &Json) -> Vec<u8> {
+/// findings.csv: one row a finding, in report order.
+pub fn findings_csv(doc: &Document<'_>) -> Vec<u8> {
     let mut out = Table::new(&FINDINGS_HEADER);
-    for finding in rows(doc, "findings") {
-        let at = |pointer: &str| finding.pointer(pointer);
-        out.row([
-            at("/id"),
-            at("/rule"),
-            at("/severity"),
-            at("/status"),
-            at("/subject/dataset"),
-            at("/subject/key"),
-            at("/location/file"),
-            at("/location/line"),
-            at("/message"),
-            at("/citation"),
+    for f in doc.findings() {
+        out.line([
+            text(&f.id),
+            text(&f.rule),
+            text(f.severity.name()),
+            text(f.status.name()),
+            text(&f.subject.dataset),
+            text(&f.subject.key),
+            text(&f.location.file),
+            f.location.line.to_string(),
+            text(&f.message),
+            text(&f.citation),
         ]);
     }
     out.bytes
 }
 
-/// metrics.csv from a findings.json document: one row a metric value, empty cells for group
-/// keys the value is not grouped by and for null numbers.
-pub fn metrics_csv(doc: &Json) -> Vec<u8> {
+/// metrics.csv: one row a metric value, empty cells for group keys the value is not grouped by
+/// and for numbers findings.json writes as `null`.
+pub fn metrics_csv(doc: &Document<'_>) -> Vec<u8> {
     let mut out = Table::new(&METRICS_HEADER);
-    for metric in rows(doc, "metrics") {
-        let group = |key: &str| metric.get("group").and_then(|g| g.get(key));
-        out.row([
-            metric.get("id"),
+    for m in doc.metrics() {
+        let group = |key: &str| m.group.get(key).map(|v| text(v)).unwrap_or_default();
+        out.line([
+            text(&m.id),
             group("facility_id"),
             group("month"),
             group("contrast_class"),
             group("severity"),
-            metric.get("value"),
-            metric.get("numerator"),
-            metric.get("denominator"),
+            number(Some(m.value)),
+            number(m.numerator),
+            number(m.denominator),
         ]);
     }
     out.bytes
-}
-
-fn rows<'a>(doc: &'a Json, key: &str) -> impl Iterator<Item = &'a Json> {
-    doc.get(key).and_then(Json::as_array).into_iter().flatten()
 }
 
 struct Table {
@@ -73,12 +68,8 @@ impl Table {
         table
     }
 
-    fn row<'a>(&mut self, cells: impl IntoIterator<Item = Option<&'a Json>>) {
-        self.line(cells.into_iter().map(cell));
-    }
-
-    fn line(&mut self, cells: impl Iterator<Item = String>) {
-        for (i, cell) in cells.enumerate() {
+    fn line(&mut self, cells: impl IntoIterator<Item = String>) {
+        for (i, cell) in cells.into_iter().enumerate() {
             if i > 0 {
                 self.bytes.push(b',');
             }
@@ -88,16 +79,19 @@ impl Table {
     }
 }
 
-/// One cell: text is guarded and quoted, numbers and booleans written as in findings.json,
-/// null and absent values left empty.
-fn cell(value: Option<&Json>) -> String {
-    match value {
-        None | Some(Json::Null) => String::new(),
-        Some(Json::String(s)) => quote(&guard(s)),
-        Some(Json::Number(n)) => n.to_string(),
-        Some(Json::Bool(b)) => b.to_string(),
-        Some(other) => quote(&guard(&other.to_string())),
-    }
+/// A text cell: guarded, then quoted.
+fn text(s: &str) -> String {
+    quote(&guard(s))
+}
+
+/// A number cell as findings.json writes the number: serde_json's shortest form that reads back
+/// the same (`412.0`, `-1.5`); empty for none and for a value that is not finite, which
+/// findings.json writes as `null`.
+fn number(value: Option<f64>) -> String {
+    value
+        .and_then(serde_json::Number::from_f64)
+        .map(|n| n.to_string())
+        .unwrap_or_default()
 }
 
 /// A text cell beginning with `=`, `+`, `-` or `@` gets a leading `'` so that a spreadsheet shows

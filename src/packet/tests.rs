@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use super::*;
+use crate::eval::model::{Finding, Location, Metric, Status, Subject};
+use crate::policy::severity::Severity;
+use crate::report::ndjson::fixture::{Run, finding};
 
 fn doc() -> serde_json::Value {
     json!({
@@ -35,13 +38,72 @@ fn doc() -> serde_json::Value {
     })
 }
 
+/// The findings and metrics of [`doc`], typed.
+fn run() -> Run {
+    let mut run = Run::new(vec![
+        Finding {
+            id: "0123456789abcdef".into(),
+            severity: Severity::Critical,
+            subject: Subject {
+                dataset: "exams".into(),
+                key: "E-1".into(),
+            },
+            location: Location {
+                file: "exams/2026-01.csv".into(),
+                line: 12,
+            },
+            message: "said \"no\", then\nleft".into(),
+            citation: "42 CFR 410.32(b)(3)(ii)".into(),
+            ..finding("SUP-004")
+        },
+        Finding {
+            id: "fedcba9876543210".into(),
+            severity: Severity::Low,
+            status: Status::Waived,
+            subject: Subject {
+                dataset: "exams".into(),
+                key: "-5".into(),
+            },
+            location: Location {
+                file: "exams/2026-01.csv".into(),
+                line: 3,
+            },
+            message: "=cmd()".into(),
+            citation: "@home".into(),
+            ..finding("DQ-001")
+        },
+    ]);
+    let group = [
+        ("facility_id", "F1"),
+        ("month", "2026-01"),
+        ("contrast_class", "iodinated"),
+    ];
+    run.eval.metrics = vec![
+        Metric {
+            id: "response.median_s".into(),
+            group: Default::default(),
+            value: 21.5,
+            numerator: None,
+            denominator: Some(412.0),
+        },
+        Metric {
+            id: "reactions.rate".into(),
+            group: group.map(|(k, v)| (k.into(), v.into())).into(),
+            value: -1.5,
+            numerator: Some(3.0),
+            denominator: Some(200.0),
+        },
+    ];
+    run
+}
+
 fn text(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap()
 }
 
 #[test]
 fn findings_csv_quotes_guards_and_ends_lines_with_lf() {
-    let csv = text(findings_csv(&doc()));
+    let csv = text(findings_csv(&run().doc()));
     assert_eq!(
         csv,
         "id,rule,severity,status,dataset,key,file,line,message,citation\n\
@@ -54,22 +116,29 @@ fn findings_csv_quotes_guards_and_ends_lines_with_lf() {
 #[test]
 fn findings_csv_of_an_empty_document_is_the_header() {
     assert_eq!(
-        text(findings_csv(&json!({}))),
+        text(findings_csv(&Run::new(vec![]).doc())),
         "id,rule,severity,status,dataset,key,file,line,message,citation\n"
     );
 }
 
 #[test]
 fn findings_csv_guards_plus_and_quotes_a_guarded_comma() {
-    let doc = json!({"findings": [{"id": "+1", "message": "-a,b", "rule": "a,b"}]});
-    let csv = text(findings_csv(&doc));
-    assert_eq!(csv.lines().nth(1), Some("'+1,\"a,b\",,,,,,,\"'-a,b\","));
+    let run = Run::new(vec![Finding {
+        id: "+1".into(),
+        message: "-a,b".into(),
+        ..finding("a,b")
+    }]);
+    let csv = text(findings_csv(&run.doc()));
+    assert_eq!(
+        csv.lines().nth(1),
+        Some("'+1,\"a,b\",info,fail,,,,0,\"'-a,b\",")
+    );
 }
 
 #[test]
 fn metrics_csv_leaves_absent_group_keys_and_nulls_empty() {
     assert_eq!(
-        text(metrics_csv(&doc())),
+        text(metrics_csv(&run().doc())),
         "id,facility_id,month,contrast_class,severity,value,numerator,denominator\n\
          response.median_s,,,,,21.5,,412.0\n\
          reactions.rate,F1,2026-01,iodinated,,-1.5,3.0,200.0\n"
@@ -140,8 +209,8 @@ fn files() -> Vec<PacketFile> {
     let findings = serde_json::to_vec_pretty(&doc()).unwrap();
     vec![
         PacketFile::new("report.html", "<!doctype html><title>r</title>\n"),
-        PacketFile::new("findings.csv", findings_csv(&doc())),
-        PacketFile::new("metrics.csv", metrics_csv(&doc())),
+        PacketFile::new("findings.csv", findings_csv(&run().doc())),
+        PacketFile::new("metrics.csv", metrics_csv(&run().doc())),
         PacketFile::new("inputs.json", inputs_json(&entries())),
         PacketFile::new("findings.json", findings),
     ]

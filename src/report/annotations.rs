@@ -13,52 +13,55 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
+use crate::eval::model::{Finding, Status};
+use crate::policy::severity::Severity;
+use crate::report::document::{Document, WriteError, Writer};
 
-pub fn github(doc: &Json) -> String {
-    let mut out = String::new();
-    for f in doc["findings"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-    {
-        let _ = writeln!(out, "{}", annotation(f));
+/// The `github` writer.
+pub struct Github;
+
+impl Writer for Github {
+    fn write(&self, doc: &Document<'_>) -> Result<String, WriteError> {
+        let mut out = String::new();
+        for f in doc.findings() {
+            let _ = writeln!(out, "{}", annotation(f));
+        }
+        Ok(out)
     }
-    out
 }
 
 /// One workflow command for one finding.
-fn annotation(f: &Json) -> String {
-    let severity = str_of(&f["severity"]);
-    let waived = f["status"] == "waived";
+fn annotation(f: &Finding) -> String {
+    let severity = f.severity;
+    let waived = f.status == Status::Waived;
     let command = if waived { "notice" } else { command(severity) };
     let mut props: Vec<String> = Vec::new();
-    let file = str_of(&f["location"]["file"]);
+    let file = &f.location.file;
     if !file.is_empty() {
         props.push(format!("file={}", escape_property(file)));
-        if let Some(line) = f["location"]["line"].as_u64().filter(|l| *l >= 1) {
-            props.push(format!("line={line}"));
+        if f.location.line >= 1 {
+            props.push(format!("line={}", f.location.line));
         }
     }
     let title = if waived {
-        format!("{} ({severity}, waived)", str_of(&f["rule"]))
+        format!("{} ({severity}, waived)", f.rule)
     } else {
-        format!("{} ({severity})", str_of(&f["rule"]))
+        format!("{} ({severity})", f.rule)
     };
     props.push(format!("title={}", escape_property(&title)));
     format!(
         "::{command} {}::{}",
         props.join(","),
-        escape_data(str_of(&f["message"]))
+        escape_data(&f.message)
     )
 }
 
 /// The annotation command of a severity.
-pub fn command(severity: &str) -> &'static str {
+pub fn command(severity: Severity) -> &'static str {
     match severity {
-        "critical" | "high" => "error",
-        "medium" => "warning",
-        _ => "notice",
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "notice",
     }
 }
 
@@ -74,27 +77,16 @@ pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn str_of(v: &Json) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
-/// The `github` writer.
-pub struct Github;
-
-impl crate::report::document::Writer for Github {
-    fn write(
-        &self,
-        doc: &crate::report::document::Document<'_>,
-    ) -> Result<String, crate::report::document::WriteError> {
-        let json = crate::report::json::findings_document(doc);
-        Ok(github(&json))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    #![expect(
+        clippy::unwrap_used,
+        reason = "a test fails loudly on the first surprise"
+    )]
+
     use super::*;
-    use serde_json::json;
+    use crate::eval::model::Location;
+    use crate::report::ndjson::fixture::{Run, finding};
 
     #[test]
     fn escaping() {
@@ -109,20 +101,38 @@ mod tests {
 
     #[test]
     fn one_line_a_finding() {
-        let doc = json!({"findings": [
-            {"rule": "SUP-004", "severity": "critical", "status": "fail", "message": "a\nb",
-             "location": {"file": "exams/2026-01.csv", "line": 12}},
-            {"rule": "BEN-004", "severity": "medium", "status": "waived", "message": "w",
-             "location": {"file": "a,b.csv", "line": 0}},
-            {"rule": "DQ-001", "severity": "low", "status": "fail", "message": "x",
-             "location": {"file": "", "line": 0}},
-        ]});
+        let run = Run::new(vec![
+            Finding {
+                severity: Severity::Critical,
+                message: "a\nb".into(),
+                location: Location {
+                    file: "exams/2026-01.csv".into(),
+                    line: 12,
+                },
+                ..finding("SUP-004")
+            },
+            Finding {
+                severity: Severity::Medium,
+                status: Status::Waived,
+                message: "w".into(),
+                location: Location {
+                    file: "a,b.csv".into(),
+                    line: 0,
+                },
+                ..finding("BEN-004")
+            },
+            Finding {
+                severity: Severity::Low,
+                message: "x".into(),
+                ..finding("DQ-001")
+            },
+        ]);
         assert_eq!(
-            github(&doc),
+            Github.write(&run.doc()).unwrap(),
             "::error file=exams/2026-01.csv,line=12,title=SUP-004 (critical)::a%0Ab\n\
              ::notice file=a%2Cb.csv,title=BEN-004 (medium%2C waived)::w\n\
              ::notice title=DQ-001 (low)::x\n"
         );
-        assert_eq!(github(&json!({"findings": []})), "");
+        assert_eq!(Github.write(&Run::new(vec![]).doc()).unwrap(), "");
     }
 }

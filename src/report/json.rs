@@ -135,8 +135,3 @@ impl<'a> FindingsFile<'a> {
         }
     }
 }
-
-/// findings.json as a JSON value, for the writers not yet typed.
-pub fn findings_document(doc: &Document<'_>) -> serde_json::Value {
-    serde_json::to_value(FindingsFile::of(doc)).unwrap_or_default()
-}

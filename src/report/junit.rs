@@ -13,12 +13,22 @@
 
 use std::fmt::Write as _;
 
-use serde_json::Value as Json;
+use crate::eval::model::{Finding, RuleSummary, Status};
+use crate::report::document::{Document, WriteError, Writer};
 
 /// Findings listed in one `<failure>` or `<system-out>`; the rest are counted.
 pub const MAX_LISTED: usize = 1000;
 
-pub fn junit(doc: &Json) -> String {
+/// The `junit` writer.
+pub struct Junit;
+
+impl Writer for Junit {
+    fn write(&self, doc: &Document<'_>) -> Result<String, WriteError> {
+        Ok(junit(doc))
+    }
+}
+
+fn junit(doc: &Document<'_>) -> String {
     let suites: Vec<Suite> = pack_ids(doc)
         .into_iter()
         .map(|pack| Suite::build(doc, pack))
@@ -40,11 +50,9 @@ pub fn junit(doc: &Json) -> String {
 }
 
 /// Pack ids in `policies` order, then any pack named only by a rule summary; each once.
-fn pack_ids(doc: &Json) -> Vec<&str> {
-    let from_policies = array(&doc["policies"]).iter().map(|p| str_of(&p["id"]));
-    let from_rules = array(&doc["summary"]["rules"])
-        .iter()
-        .map(|r| str_of(&r["policy"]));
+fn pack_ids<'a>(doc: &Document<'a>) -> Vec<&'a str> {
+    let from_policies = doc.versions().map(|v| v.pack_id.as_str());
+    let from_rules = doc.rules().iter().map(|r| r.policy.as_str());
     let mut ids: Vec<&str> = Vec::new();
     for id in from_policies.chain(from_rules) {
         if !ids.contains(&id) {
@@ -60,40 +68,35 @@ struct Suite<'a> {
 }
 
 struct Case<'a> {
-    rule: &'a Json,
-    failed: Vec<&'a Json>,
-    waived: Vec<&'a Json>,
+    rule: &'a RuleSummary,
+    failed: Vec<&'a Finding>,
+    waived: Vec<&'a Finding>,
 }
 
 impl Case<'_> {
     fn is_skipped(&self) -> bool {
-        self.failed.is_empty()
-            && self.waived.is_empty()
-            && self.rule["evaluated"].as_u64() == Some(0)
+        self.failed.is_empty() && self.waived.is_empty() && self.rule.evaluated == 0
     }
 }
 
 impl<'a> Suite<'a> {
-    fn build(doc: &'a Json, pack: &'a str) -> Suite<'a> {
-        let findings = array(&doc["findings"]);
-        let cases = array(&doc["summary"]["rules"])
+    fn build(doc: &Document<'a>, pack: &'a str) -> Suite<'a> {
+        let findings = doc.findings();
+        let cases = doc
+            .rules()
             .iter()
-            .filter(|r| str_of(&r["policy"]) == pack)
+            .filter(|r| r.policy == pack)
             .map(|rule| {
-                let of_rule = |status: &str| -> Vec<&'a Json> {
+                let of_rule = |status: Status| -> Vec<&'a Finding> {
                     findings
                         .iter()
-                        .filter(|f| {
-                            f["rule"] == rule["rule"]
-                                && str_of(&f["policy"]) == pack
-                                && str_of(&f["status"]) == status
-                        })
+                        .filter(|f| f.rule == rule.rule && f.policy == pack && f.status == status)
                         .collect()
                 };
                 Case {
                     rule,
-                    failed: of_rule("fail"),
-                    waived: of_rule("waived"),
+                    failed: of_rule(Status::Fail),
+                    waived: of_rule(Status::Waived),
                 }
             })
             .collect();
@@ -108,7 +111,7 @@ impl<'a> Suite<'a> {
         self.cases.iter().filter(|c| c.is_skipped()).count()
     }
 
-    fn write(&self, doc: &Json, out: &mut String) {
+    fn write(&self, doc: &Document<'_>, out: &mut String) {
         let _ = writeln!(
             out,
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"{}\">",
@@ -125,16 +128,16 @@ impl<'a> Suite<'a> {
     }
 
     /// What the suite ran on: the bundle, `as_of` and the pack versions loaded.
-    fn write_properties(&self, doc: &Json, out: &mut String) {
-        let versions: Vec<&str> = array(&doc["policies"])
-            .iter()
-            .filter(|p| str_of(&p["id"]) == self.pack)
-            .map(|p| str_of(&p["version"]))
+    fn write_properties(&self, doc: &Document<'_>, out: &mut String) {
+        let versions: Vec<&str> = doc
+            .versions()
+            .filter(|v| v.pack_id == self.pack)
+            .map(|v| v.version.as_str())
             .collect();
         out.push_str("    <properties>\n");
         for (name, value) in [
-            ("bundle", str_of(&doc["bundle"]["id"])),
-            ("as_of", str_of(&doc["as_of"])),
+            ("bundle", doc.bundle.manifest.id.as_str()),
+            ("as_of", doc.as_of),
             ("versions", &versions.join(", ")),
         ] {
             let _ = writeln!(
@@ -148,7 +151,7 @@ impl<'a> Suite<'a> {
 
     fn write_case(&self, case: &Case, out: &mut String) {
         let rule = case.rule;
-        let name = format!("{}: {}", str_of(&rule["rule"]), str_of(&rule["title"]));
+        let name = format!("{}: {}", rule.rule, rule.title);
         let _ = write!(
             out,
             "    <testcase classname=\"{}\" name=\"{}\"",
@@ -173,7 +176,7 @@ impl<'a> Suite<'a> {
                 out,
                 "      <failure message=\"{}\" type=\"{}\">{}</failure>",
                 count_of(case.failed.len(), "finding"),
-                escape_attr(str_of(&rule["severity"])),
+                escape_attr(rule.severity.name()),
                 escape_text(&listing(&case.failed))
             );
         }
@@ -190,11 +193,12 @@ impl<'a> Suite<'a> {
 }
 
 /// Why a rule judged nothing: the reasons its records were not applicable, if any.
-fn skip_reason(rule: &Json) -> String {
-    let reasons: Vec<String> = rule["reasons"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| format!("{k} ({v})")).collect())
-        .unwrap_or_default();
+fn skip_reason(rule: &RuleSummary) -> String {
+    let reasons: Vec<String> = rule
+        .reasons
+        .iter()
+        .map(|(k, v)| format!("{k} ({v})"))
+        .collect();
     if reasons.is_empty() {
         "no record in scope".to_string()
     } else {
@@ -203,20 +207,15 @@ fn skip_reason(rule: &Json) -> String {
 }
 
 /// `file:line key: message`, one line a finding, capped at [`MAX_LISTED`].
-fn listing(findings: &[&Json]) -> String {
+fn listing(findings: &[&Finding]) -> String {
     let mut text = String::new();
     for f in findings.iter().take(MAX_LISTED) {
-        let file = str_of(&f["location"]["file"]);
-        let place = match f["location"]["line"].as_u64() {
-            Some(line) if line >= 1 => format!("{file}:{line}"),
-            _ => file.to_string(),
+        let file = &f.location.file;
+        let place = match f.location.line {
+            0 => file.to_string(),
+            line => format!("{file}:{line}"),
         };
-        let _ = writeln!(
-            text,
-            "{place} {}: {}",
-            str_of(&f["subject"]["key"]),
-            str_of(&f["message"])
-        );
+        let _ = writeln!(text, "{place} {}: {}", f.subject.key, f.message);
     }
     if findings.len() > MAX_LISTED {
         let _ = writeln!(text, "... and {} more", findings.len() - MAX_LISTED);
@@ -230,14 +229,6 @@ fn count_of(n: usize, noun: &str) -> String {
     } else {
         format!("{n} {noun}s")
     }
-}
-
-fn array(v: &Json) -> &[Json] {
-    v.as_array().map(Vec::as_slice).unwrap_or_default()
-}
-
-fn str_of(v: &Json) -> &str {
-    v.as_str().unwrap_or_default()
 }
 
 /// Escapes element text: `&`, `<` and `>` (so `]]>` never appears), and replaces characters
@@ -284,23 +275,12 @@ fn xml_char(c: char) -> char {
     }
 }
 
-/// The `junit` writer.
-pub struct Junit;
-
-impl crate::report::document::Writer for Junit {
-    fn write(
-        &self,
-        doc: &crate::report::document::Document<'_>,
-    ) -> Result<String, crate::report::document::WriteError> {
-        let json = crate::report::json::findings_document(doc);
-        Ok(junit(&json))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::eval::model::{Location, Subject};
+    use crate::policy::severity::Severity;
+    use crate::report::ndjson::fixture::{self, Run};
 
     #[test]
     fn text_escapes_markup_and_replaces_forbidden_characters() {
@@ -319,36 +299,59 @@ mod tests {
         assert_eq!(escape_attr("plain ünïcode 🙂"), "plain ünïcode 🙂");
     }
 
-    fn finding(rule: &str, status: &str, line: u64, key: &str) -> Json {
-        json!({"rule": rule, "policy": "p", "status": status, "severity": "high",
-               "subject": {"dataset": "exams", "key": key},
-               "location": {"file": "exams.csv", "line": line}, "message": "m <x>"})
+    fn finding(rule: &str, status: Status, line: u32, key: &str) -> Finding {
+        Finding {
+            policy: "p".into(),
+            status,
+            severity: Severity::High,
+            subject: Subject {
+                dataset: "exams".into(),
+                key: key.into(),
+            },
+            location: Location {
+                file: "exams.csv".into(),
+                line,
+            },
+            message: "m <x>".into(),
+            ..fixture::finding(rule)
+        }
     }
 
-    fn doc(findings: Vec<Json>) -> Json {
-        json!({
-            "as_of": "2026-04-02T00:00:00Z",
-            "bundle": {"id": "b"},
-            "policies": [{"id": "p", "version": "1.0.0"}, {"id": "p", "version": "2.0.0"}],
-            "summary": {"rules": [
-                {"rule": "R-1", "policy": "p", "title": "One", "severity": "high",
-                 "evaluated": 3, "failed": 2, "not_applicable": 0, "reasons": {}},
-                {"rule": "R-2", "policy": "p", "title": "Two", "severity": "low",
-                 "evaluated": 0, "failed": 0, "not_applicable": 1, "reasons": {"`x` missing": 1}},
-                {"rule": "R-3", "policy": "p", "title": "Three", "severity": "low",
-                 "evaluated": 2, "failed": 1, "not_applicable": 0, "reasons": {}},
-            ]},
-            "findings": findings,
-        })
+    fn summary(rule: &str, title: &str, severity: Severity, evaluated: u64) -> RuleSummary {
+        RuleSummary {
+            rule: rule.into(),
+            policy: "p".into(),
+            title: title.into(),
+            severity,
+            evaluated,
+            ..RuleSummary::default()
+        }
+    }
+
+    fn run(findings: Vec<Finding>) -> Run {
+        let mut run = Run::new(findings);
+        run.packs = vec![fixture::pack("p", &["1.0.0", "2.0.0"])];
+        let mut skipped = summary("R-2", "Two", Severity::Low, 0);
+        skipped.not_applicable = 1;
+        skipped.reasons.insert("`x` missing".into(), 1);
+        run.eval.rules = vec![
+            summary("R-1", "One", Severity::High, 3),
+            skipped,
+            summary("R-3", "Three", Severity::Low, 2),
+        ];
+        run
     }
 
     #[test]
     fn failures_skips_and_waivers() {
-        let out = junit(&doc(vec![
-            finding("R-1", "fail", 4, "E1"),
-            finding("R-1", "fail", 0, "F1"),
-            finding("R-3", "waived", 9, "E9"),
-        ]));
+        let out = junit(
+            &run(vec![
+                finding("R-1", Status::Fail, 4, "E1"),
+                finding("R-1", Status::Fail, 0, "F1"),
+                finding("R-3", Status::Waived, 9, "E9"),
+            ])
+            .doc(),
+        );
         assert!(out.contains(
             "<testsuites name=\"vigil\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"1\">"
         ));
@@ -373,10 +376,10 @@ mod tests {
 
     #[test]
     fn long_listings_are_capped() {
-        let many: Vec<Json> = (1..=MAX_LISTED as u64 + 5)
-            .map(|i| finding("R-1", "fail", i, "E"))
+        let many: Vec<Finding> = (1..=MAX_LISTED as u32 + 5)
+            .map(|i| finding("R-1", Status::Fail, i, "E"))
             .collect();
-        let out = junit(&doc(many));
+        let out = junit(&run(many).doc());
         assert!(out.contains("... and 5 more\n</failure>"));
         assert!(out.contains(&format!("message=\"{} findings\"", MAX_LISTED + 5)));
     }
@@ -384,7 +387,7 @@ mod tests {
     #[test]
     fn no_packs_is_an_empty_document() {
         assert_eq!(
-            junit(&json!({})),
+            junit(&Run::new(vec![]).doc()),
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"vigil\" tests=\"0\" \
              failures=\"0\" errors=\"0\" skipped=\"0\">\n</testsuites>\n"
         );

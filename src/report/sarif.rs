@@ -3,189 +3,205 @@
 //! One run; `tool.driver.rules` has every rule of the loaded packs (a rule id in several versions
 //! once, described by its latest version), sorted by id, and each result points at its rule by
 //! `ruleId` and `ruleIndex`. A result's physical location is the finding's file, relative to the
-//! bundle root (`uriBaseId: "BUNDLE"`, described in `originalUriBaseIds` without a URI: the doc
-//! does not carry where the bundle lies), with `startLine` when the line is known; its logical
-//! location is the record (`dataset/key`). `partialFingerprints["vigil/v1"]` is the finding id,
-//! stable across runs, so code-scanning services track a finding from one export to the next.
-//! Waived findings stay, with an external suppression. No clock: the same doc gives the same bytes.
+//! bundle root (`uriBaseId: "BUNDLE"`, described in `originalUriBaseIds` without a URI, so the log
+//! does not depend on where the bundle lies), with `startLine` when the line is known; its
+//! logical location is the record (`dataset/key`). `partialFingerprints["vigil/v1"]` is the
+//! finding id, stable across runs, so code-scanning services track a finding from one export to
+//! the next. Waived findings stay, with an external suppression. No clock: the same doc gives the
+//! same bytes.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value as Json, json};
 
-use crate::policy::model::Pack;
+use crate::eval::model::{AppliedWaiver, Finding, Status};
+use crate::policy::severity::Severity;
+use crate::report::document::{Document, WriteError, Writer};
 
 pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-/// The SARIF log as pretty JSON ending with a newline.
-pub fn sarif(doc: &Json, packs: &[Pack]) -> String {
-    let log = sarif_log(doc, packs);
-    let mut text = serde_json::to_string_pretty(&log).unwrap_or_default();
-    text.push('\n');
-    text
+/// The `sarif` writer: the SARIF log as pretty JSON ending with a newline.
+pub struct Sarif;
+
+impl Writer for Sarif {
+    fn write(&self, doc: &Document<'_>) -> Result<String, WriteError> {
+        let mut text = serde_json::to_string_pretty(&sarif_log(doc)?)?;
+        text.push('\n');
+        Ok(text)
+    }
 }
 
 /// The SARIF log as a JSON value.
-pub fn sarif_log(doc: &Json, packs: &[Pack]) -> Json {
-    let rules = descriptors(doc, packs);
+pub fn sarif_log(doc: &Document<'_>) -> Result<Json, WriteError> {
+    let rules = descriptors(doc);
     let index: BTreeMap<&str, usize> = rules
         .iter()
         .enumerate()
-        .map(|(i, r)| (str_of(&r["id"]), i))
+        .map(|(i, r)| (r["id"].as_str().unwrap_or_default(), i))
         .collect();
-    let results: Vec<Json> = array(&doc["findings"])
+    let results = doc
+        .findings()
         .iter()
-        .map(|f| result(f, index.get(str_of(&f["rule"])).copied()))
-        .collect();
-    let mut driver = json!({
+        .map(|f| result(f, index.get(f.rule.as_str()).copied()))
+        .collect::<Result<Vec<Json>, WriteError>>()?;
+    let driver = json!({
         "name": "vigil",
-        "version": str_of(&doc["tool"]["version"]),
+        "version": doc.tool_version(),
         "rules": rules,
     });
-    if driver["version"] == "" {
-        driver["version"] = json!(env!("CARGO_PKG_VERSION"));
-    }
-    json!({
+    let bundle = &doc.bundle.manifest;
+    Ok(json!({
         "$schema": SCHEMA_URI,
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": driver},
             "originalUriBaseIds": {
                 "BUNDLE": {"description": {"text": format!(
-                    "the root folder of the record bundle `{}`", str_of(&doc["bundle"]["id"])
+                    "the root folder of the record bundle `{}`", bundle.id
                 )}}
             },
             "invocations": [{"executionSuccessful": true}],
             "columnKind": "unicodeCodePoints",
             "results": results,
             "properties": {
-                "as_of": doc["as_of"],
-                "bundle": doc["bundle"]["id"],
-                "organization": doc["bundle"]["organization"],
-                "policies": array(&doc["policies"])
-                    .iter()
-                    .map(|p| format!("{}@{}", str_of(&p["id"]), str_of(&p["version"])))
+                "as_of": doc.as_of,
+                "bundle": bundle.id,
+                "organization": bundle.organization,
+                "policies": doc
+                    .versions()
+                    .map(|v| format!("{}@{}", v.pack_id, v.version))
                     .collect::<Vec<_>>(),
             },
         }],
-    })
+    }))
 }
 
 /// The reporting descriptors, sorted by id: every rule of the packs (the latest version wins),
 /// then any rule only the summary or a finding names (a pack-less rule still gets an index).
-fn descriptors(doc: &Json, packs: &[Pack]) -> Vec<Json> {
+fn descriptors(doc: &Document<'_>) -> Vec<Json> {
     let mut by_id: BTreeMap<String, Json> = BTreeMap::new();
-    for version in packs.iter().flat_map(|p| p.versions.iter()) {
+    for version in doc.versions() {
         for rule in &version.rules {
             by_id.insert(
                 rule.id.clone(),
-                descriptor(
-                    &rule.id,
-                    &rule.title,
-                    rule.severity.name(),
-                    &version.pack_id,
-                    &rule.citation,
-                    &rule.remediation,
-                ),
+                descriptor(&Described {
+                    id: &rule.id,
+                    title: &rule.title,
+                    severity: rule.severity,
+                    pack: &version.pack_id,
+                    citation: &rule.citation,
+                    remediation: &rule.remediation,
+                }),
             );
         }
     }
-    let summaries = array(&doc["summary"]["rules"]).iter();
-    for r in summaries.chain(array(&doc["findings"])) {
-        let id = str_of(&r["rule"]);
-        if id.is_empty() || by_id.contains_key(id) {
+    // A rule summary has no citation or remediation; a finding has no title but its rule id.
+    let summaries = doc.rules().iter().map(|r| Described {
+        id: &r.rule,
+        title: &r.title,
+        severity: r.severity,
+        pack: &r.policy,
+        citation: "",
+        remediation: "",
+    });
+    let findings = doc.findings().iter().map(|f| Described {
+        id: &f.rule,
+        title: &f.rule,
+        severity: f.severity,
+        pack: &f.policy,
+        citation: &f.citation,
+        remediation: &f.remediation,
+    });
+    for d in summaries.chain(findings) {
+        if d.id.is_empty() || by_id.contains_key(d.id) {
             continue;
         }
-        let title = r["title"].as_str().unwrap_or(id);
-        let d = descriptor(
-            id,
-            title,
-            str_of(&r["severity"]),
-            str_of(&r["policy"]),
-            str_of(&r["citation"]),
-            str_of(&r["remediation"]),
-        );
-        by_id.insert(id.to_string(), d);
+        by_id.insert(d.id.to_string(), descriptor(&d));
     }
     by_id.into_values().collect()
 }
 
-fn descriptor(
-    id: &str,
-    title: &str,
-    severity: &str,
-    pack: &str,
-    citation: &str,
-    remediation: &str,
-) -> Json {
+/// What a reporting descriptor says about one rule.
+struct Described<'a> {
+    id: &'a str,
+    title: &'a str,
+    severity: Severity,
+    pack: &'a str,
+    citation: &'a str,
+    remediation: &'a str,
+}
+
+fn descriptor(d: &Described) -> Json {
+    let (title, citation, remediation) = (d.title, d.citation, d.remediation);
     let help = match (remediation.is_empty(), citation.is_empty()) {
         (false, false) => format!("{remediation}\n\nCitation: {citation}"),
         (false, true) => remediation.to_string(),
         (true, false) => format!("Citation: {citation}"),
         (true, true) => title.to_string(),
     };
+    let severity = d.severity.name();
     json!({
-        "id": id,
+        "id": d.id,
         "name": camel_case(title),
         "shortDescription": {"text": title},
         "fullDescription": {"text": help},
         "help": {"text": help},
-        "defaultConfiguration": {"level": level(severity)},
+        "defaultConfiguration": {"level": level(d.severity)},
         "properties": {
             "citation": citation,
-            "pack": pack,
+            "pack": d.pack,
             "severity": severity,
-            "tags": ["compliance", pack, severity],
+            "tags": ["compliance", d.pack, severity],
         },
     })
 }
 
-fn result(f: &Json, rule_index: Option<usize>) -> Json {
+fn result(f: &Finding, rule_index: Option<usize>) -> Result<Json, WriteError> {
     let mut r = Map::new();
-    r.insert("ruleId".into(), f["rule"].clone());
+    r.insert("ruleId".into(), json!(f.rule));
     if let Some(i) = rule_index {
         r.insert("ruleIndex".into(), json!(i));
     }
-    let severity = str_of(&f["severity"]);
-    r.insert("level".into(), json!(level(severity)));
-    r.insert("message".into(), json!({"text": str_of(&f["message"])}));
+    r.insert("level".into(), json!(level(f.severity)));
+    r.insert("message".into(), json!({"text": f.message}));
     r.insert("locations".into(), json!([location(f)]));
-    r.insert(
-        "partialFingerprints".into(),
-        json!({"vigil/v1": str_of(&f["id"])}),
-    );
-    if f["status"] == "waived" {
-        r.insert("suppressions".into(), json!([suppression(&f["waiver"])]));
+    r.insert("partialFingerprints".into(), json!({"vigil/v1": f.id}));
+    if f.status == Status::Waived {
+        r.insert(
+            "suppressions".into(),
+            json!([suppression(f.waiver.as_ref())?]),
+        );
     }
     r.insert(
         "properties".into(),
         json!({
-            "evidence": f["evidence"],
-            "severity": severity,
-            "status": f["status"],
-            "policy": f["policy"],
-            "policy_version": f["policy_version"],
-            "citation": f["citation"],
+            "evidence": Json::Object(f.evidence.clone()),
+            "severity": f.severity.name(),
+            "status": f.status.name(),
+            "policy": f.policy,
+            "policy_version": f.policy_version,
+            "citation": f.citation,
         }),
     );
-    Json::Object(r)
+    Ok(Json::Object(r))
 }
 
 /// The file (and line, when known) and the record the finding is about.
-fn location(f: &Json) -> Json {
-    let dataset = str_of(&f["subject"]["dataset"]);
-    let key = str_of(&f["subject"]["key"]);
+fn location(f: &Finding) -> Json {
+    let Finding {
+        subject, location, ..
+    } = f;
+    let (dataset, key) = (&subject.dataset, &subject.key);
     let mut loc = Map::new();
-    let file = str_of(&f["location"]["file"]);
-    if !file.is_empty() {
-        let mut artifact = json!({"uri": file_uri(file)});
+    if !location.file.is_empty() {
+        let mut artifact = json!({"uri": file_uri(&location.file)});
         // WAIVER-00x findings point into the waivers file, a path as given, not in the bundle.
         if dataset != "waivers" {
             artifact["uriBaseId"] = json!("BUNDLE");
         }
         let mut physical = json!({ "artifactLocation": artifact });
-        if let Some(line) = f["location"]["line"].as_u64().filter(|l| *l >= 1) {
-            physical["region"] = json!({"startLine": line});
+        if location.line >= 1 {
+            physical["region"] = json!({"startLine": location.line});
         }
         loc.insert("physicalLocation".into(), physical);
     }
@@ -196,19 +212,15 @@ fn location(f: &Json) -> Json {
     Json::Object(loc)
 }
 
-/// A waiver as an external suppression; its justification when the waiver carries one.
-fn suppression(waiver: &Json) -> Json {
+/// A waiver as an external suppression, with its justification.
+fn suppression(waiver: Option<&AppliedWaiver>) -> Result<Json, WriteError> {
     let mut s = json!({"kind": "external", "status": "accepted"});
-    let justification = ["justification", "reason"]
-        .iter()
-        .find_map(|k| waiver[*k].as_str());
-    if let Some(text) = justification {
-        s["justification"] = json!(text);
+    if let Some(waiver) = waiver {
+        s["justification"] = json!(waiver.justification);
+        // Through a `serde_json::Value`, whose maps keep keys sorted, as findings.json does.
+        s["properties"] = json!({"waiver": serde_json::to_value(waiver)?});
     }
-    if !waiver.is_null() {
-        s["properties"] = json!({"waiver": waiver});
-    }
-    s
+    Ok(s)
 }
 
 /// A bundle-relative path as a relative URI reference: `/` separators, and percent-encoding of
@@ -227,11 +239,11 @@ pub fn file_uri(path: &str) -> String {
 }
 
 /// SARIF level of a severity: critical/high are errors, medium warnings, the rest notes.
-pub fn level(severity: &str) -> &'static str {
+pub fn level(severity: Severity) -> &'static str {
     match severity {
-        "critical" | "high" => "error",
-        "medium" => "warning",
-        _ => "note",
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
     }
 }
 
@@ -250,30 +262,33 @@ fn camel_case(title: &str) -> String {
         .collect()
 }
 
-fn array(v: &Json) -> &[Json] {
-    v.as_array().map(Vec::as_slice).unwrap_or_default()
-}
-
-fn str_of(v: &Json) -> &str {
-    v.as_str().unwrap_or_default()
-}
-
-/// The `sarif` writer.
-pub struct Sarif;
-
-impl crate::report::document::Writer for Sarif {
-    fn write(
-        &self,
-        doc: &crate::report::document::Document<'_>,
-    ) -> Result<String, crate::report::document::WriteError> {
-        let json = crate::report::json::findings_document(doc);
-        Ok(sarif(&json, doc.packs))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    #![expect(
+        clippy::unwrap_used,
+        reason = "a test fails loudly on the first surprise"
+    )]
+
     use super::*;
+    use crate::eval::model::{Location, RuleSummary, Subject};
+    use crate::report::ndjson::fixture::{Run, finding};
+
+    fn waiver(justification: &str) -> AppliedWaiver {
+        AppliedWaiver {
+            file: "waivers.toml".into(),
+            line: 1,
+            rule: "R-1".into(),
+            subject: "F1".into(),
+            facility: None,
+            dos_from: None,
+            dos_to: None,
+            justification: justification.into(),
+            approver: "a".into(),
+            ticket: None,
+            created: None,
+            expires: "2026-12-31".into(),
+        }
+    }
 
     #[test]
     fn file_paths_become_relative_uris() {
@@ -287,11 +302,11 @@ mod tests {
 
     #[test]
     fn levels_and_names() {
-        assert_eq!(level("critical"), "error");
-        assert_eq!(level("high"), "error");
-        assert_eq!(level("medium"), "warning");
-        assert_eq!(level("low"), "note");
-        assert_eq!(level("info"), "note");
+        assert_eq!(level(Severity::Critical), "error");
+        assert_eq!(level(Severity::High), "error");
+        assert_eq!(level(Severity::Medium), "warning");
+        assert_eq!(level(Severity::Low), "note");
+        assert_eq!(level(Severity::Info), "note");
         assert_eq!(
             camel_case("The on-site practitioner holds current BLS"),
             "TheOnSitePractitionerHoldsCurrentBLS"
@@ -300,22 +315,48 @@ mod tests {
 
     #[test]
     fn results_locations_and_suppressions() {
-        let doc = json!({
-            "tool": {"version": "9.9.9"},
-            "summary": {"rules": [{"rule": "R-1", "policy": "p", "title": "One", "severity": "high"}]},
-            "findings": [
-                {"id": "abc", "rule": "R-1", "severity": "medium", "status": "waived",
-                 "subject": {"dataset": "facilities", "key": "F1"},
-                 "location": {"file": "facilities.csv", "line": 0}, "message": "m",
-                 "waiver": {"justification": "approved by the board"}},
-                {"id": "def", "rule": "R-2", "severity": "low", "status": "fail",
-                 "subject": {"dataset": "exams", "key": "E1"},
-                 "location": {"file": "exams.csv", "line": 7}, "message": "n", "waiver": null},
-            ],
-        });
-        let log = sarif_log(&doc, &[]);
+        let mut run = Run::new(vec![
+            Finding {
+                id: "abc".into(),
+                severity: Severity::Medium,
+                status: Status::Waived,
+                subject: Subject {
+                    dataset: "facilities".into(),
+                    key: "F1".into(),
+                },
+                location: Location {
+                    file: "facilities.csv".into(),
+                    line: 0,
+                },
+                message: "m".into(),
+                waiver: Some(waiver("approved by the board")),
+                ..finding("R-1")
+            },
+            Finding {
+                id: "def".into(),
+                severity: Severity::Low,
+                subject: Subject {
+                    dataset: "exams".into(),
+                    key: "E1".into(),
+                },
+                location: Location {
+                    file: "exams.csv".into(),
+                    line: 7,
+                },
+                message: "n".into(),
+                ..finding("R-2")
+            },
+        ]);
+        run.eval.rules = vec![RuleSummary {
+            rule: "R-1".into(),
+            policy: "p".into(),
+            title: "One".into(),
+            severity: Severity::High,
+            ..RuleSummary::default()
+        }];
+        let log = sarif_log(&run.doc()).unwrap();
         let run = &log["runs"][0];
-        assert_eq!(run["tool"]["driver"]["version"], "9.9.9");
+        assert_eq!(run["tool"]["driver"]["version"], env!("CARGO_PKG_VERSION"));
         assert_eq!(run["tool"]["driver"]["rules"][0]["id"], "R-1");
         assert_eq!(run["tool"]["driver"]["rules"][1]["id"], "R-2");
         let (a, b) = (&run["results"][0], &run["results"][1]);
