@@ -11,7 +11,7 @@ use serde_json::json;
 use super::*;
 use crate::eval::model::{Finding, Location, Metric, Status, Subject};
 use crate::policy::severity::Severity;
-use crate::report::ndjson::fixture::{Run, finding};
+use crate::report::fixture::{Run, finding};
 
 fn doc() -> serde_json::Value {
     json!({

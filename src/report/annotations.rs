@@ -86,7 +86,7 @@ mod tests {
 
     use super::*;
     use crate::eval::model::Location;
-    use crate::report::ndjson::fixture::{Run, finding};
+    use crate::report::fixture::{Run, finding};
 
     #[test]
     fn escaping() {

@@ -280,7 +280,7 @@ mod tests {
     use super::*;
     use crate::eval::model::{Location, Subject};
     use crate::policy::severity::Severity;
-    use crate::report::ndjson::fixture::{self, Run};
+    use crate::report::fixture::{self, Run};
 
     #[test]
     fn text_escapes_markup_and_replaces_forbidden_characters() {

@@ -6,6 +6,8 @@
 pub mod annotations;
 pub mod charts;
 pub mod document;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod html;
 pub mod inspect;
 pub mod json;

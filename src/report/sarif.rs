@@ -271,7 +271,7 @@ mod tests {
 
     use super::*;
     use crate::eval::model::{Location, RuleSummary, Subject};
-    use crate::report::ndjson::fixture::{Run, finding};
+    use crate::report::fixture::{Run, finding};
 
     fn waiver(justification: &str) -> AppliedWaiver {
         AppliedWaiver {
