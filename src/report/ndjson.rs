@@ -29,9 +29,9 @@ mod tests {
         reason = "a test fails loudly on the first surprise"
     )]
 
-    use crate::report::fixture::{Run, finding};
     use super::*;
     use crate::eval::model::Finding;
+    use crate::report::fixture::{Run, finding};
 
     #[test]
     fn a_line_a_finding() {
