@@ -64,12 +64,8 @@ fn main() {
     let records = bundle.record_count();
     println!("{exams} exams, {records} records");
     println!("load (read, type, zone)   {:>8.3} s", load.as_secs_f64());
-    let codes = packs
-        .iter()
-        .flat_map(|p| p.versions.iter())
-        .find_map(|v| v.procedure_codes.clone());
     let start = Instant::now();
-    let world = World::new(bundle, codes);
+    let world = World::new(bundle, vigil::eval::world::PackData::of(&packs));
     let world_time = start.elapsed();
     println!(
         "world (indexes, joins)    {:>8.3} s",

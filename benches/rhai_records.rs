@@ -41,7 +41,7 @@ fn main() {
             return;
         }
     };
-    let world = Arc::new(World::new(bundle, None));
+    let world = Arc::new(World::new(bundle, vigil::eval::world::PackData::default()));
     let n = world.bundle.table(Dataset::Exams).len() as u32;
     let ast = match vigil::policy::script::compile_expr(EXPR) {
         Ok(a) => a,

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::policy::error::{PolicyError, suggestion};
-use crate::policy::file::PolicyFile;
+use crate::policy::file::{PACK_DATA_PARAMETERS, PolicyFile};
 use crate::policy::load::BUILTIN_PACKS;
 use crate::policy::model::{Check, Pack, PackVersion};
 
@@ -106,7 +106,8 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
         return errors;
     };
     let known: Vec<&str> = version.parameters.keys().map(String::as_str).collect();
-    let mut used: BTreeSet<String> = BTreeSet::new();
+    // Pack data is read by the engine itself, whether or not a rule names it.
+    let mut used: BTreeSet<String> = PACK_DATA_PARAMETERS.iter().map(|p| p.to_string()).collect();
     let mut all_used = false;
     for (spec, rule) in file.rules.iter().zip(&version.rules) {
         let spec = spec.get_ref();

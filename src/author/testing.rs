@@ -39,7 +39,7 @@ use serde::Deserialize;
 use crate::bundle::Bundle;
 use crate::eval::model::Finding;
 use crate::eval::run::evaluate;
-use crate::eval::world::World;
+use crate::eval::world::{PackData, World};
 use crate::policy::error::suggestion;
 use crate::policy::load::BUILTIN_PACKS;
 use crate::policy::model::Pack;
@@ -123,8 +123,10 @@ struct Case {
     dir: CaseDir,
 }
 
-/// Runs every case of `pack`.
-pub fn run_pack(pack: &Pack) -> PackResult {
+/// Runs every case of `pack`, with the pack data (procedure codes, documentation groups) of
+/// `data`: the packs the command loaded, so a rule that reads another pack's data (BEN-004
+/// reads contrast-reactions' documentation) is tested as `vigil check` runs it.
+pub fn run_pack(pack: &Pack, data: &PackData) -> PackResult {
     let mut rules: Vec<String> = Vec::new();
     for rule in pack.versions.iter().flat_map(|v| v.rules.iter()) {
         if !rules.contains(&rule.id) {
@@ -132,7 +134,10 @@ pub fn run_pack(pack: &Pack) -> PackResult {
         }
     }
     let cases = match cases_of(pack) {
-        Ok(cases) => cases.iter().map(|c| run_case(pack, &rules, c)).collect(),
+        Ok(cases) => cases
+            .iter()
+            .map(|c| run_case(pack, &rules, c, data))
+            .collect(),
         Err(e) => vec![CaseResult {
             name: "tests".into(),
             shown: Path::new(&pack.source).join("tests").display().to_string(),
@@ -189,14 +194,14 @@ fn cases_of(pack: &Pack) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-fn run_case(pack: &Pack, rules: &[String], case: &Case) -> CaseResult {
+fn run_case(pack: &Pack, rules: &[String], case: &Case, data: &PackData) -> CaseResult {
     let mut result = CaseResult {
         name: case.name.clone(),
         shown: case.shown.clone(),
         outcome: Outcome::Pass,
         fired: BTreeSet::new(),
     };
-    match case_findings(pack, rules, case) {
+    match case_findings(pack, rules, case, data) {
         Err(e) => result.outcome = Outcome::Error(e),
         Ok((expected, actual)) => {
             result.fired = actual.iter().map(|f| f.rule.clone()).collect();
@@ -214,6 +219,7 @@ fn case_findings(
     pack: &Pack,
     rules: &[String],
     case: &Case,
+    data: &PackData,
 ) -> Result<(Expected, Vec<Finding>), String> {
     let expected_shown = format!("{}/expected.toml", case.shown);
     let text = match &case.dir {
@@ -251,8 +257,12 @@ fn case_findings(
         known(rule, "absent rule")?;
     }
     let bundle = load_bundle(case)?;
-    let codes = pack.versions.iter().find_map(|v| v.procedure_codes.clone());
-    let world = Arc::new(World::new(bundle, codes));
+    // The pack's own procedure codes first, as when it runs alone.
+    let mut data = data.clone();
+    if let Some(codes) = pack.versions.iter().find_map(|v| v.procedure_codes.clone()) {
+        data.procedure_codes = Some(codes);
+    }
+    let world = Arc::new(World::new(bundle, data));
     let eval = evaluate(&world, std::slice::from_ref(pack))
         .map_err(|e| format!("policy script error: {e}"))?;
     let actual = eval

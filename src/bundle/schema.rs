@@ -355,6 +355,13 @@ pub mod col {
     }
 }
 
+/// The "Physician Supervision of Diagnostic Procedures" codes a procedure_codes row may carry,
+/// exactly as written (docs/bundle-format.md, "Datasets and fields"): the bundle format's vocabulary, checked by DQ-001 and
+/// by `vigil reference import-rvu`.
+pub const SUPERVISION_INDICATORS: &[&str] = &[
+    "01", "02", "03", "04", "05", "06", "21", "22", "66", "6A", "77", "7A", "09",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -371,11 +371,7 @@ pub fn judge(
     as_of: chrono::DateTime<Utc>,
 ) -> Result<(Arc<World>, vigil::eval::run::Evaluation), CliError> {
     let bundle = Bundle::load(bundle)?;
-    let pack_codes = packs
-        .iter()
-        .flat_map(|p| p.versions.iter())
-        .find_map(|v| v.procedure_codes.clone());
-    let mut world = World::new(bundle, pack_codes);
+    let mut world = World::new(bundle, vigil::eval::world::PackData::of(packs));
     if let Some(redaction) = redaction {
         world.set_redaction(redaction);
     }

@@ -119,7 +119,8 @@ pub fn lint(args: LintArgs) -> Result<i32, CliError> {
 
 pub fn test(args: TestArgs) -> Result<i32, CliError> {
     let packs = packs_of(&args.dirs)?;
-    let results: Vec<PackResult> = packs.iter().map(testing::run_pack).collect();
+    let data = vigil::eval::world::PackData::of(&packs);
+    let results: Vec<PackResult> = packs.iter().map(|p| testing::run_pack(p, &data)).collect();
     let cases: usize = results.iter().map(|r| r.cases.len()).sum();
     if cases == 0 {
         return Err(CliError::Usage(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use vigil::author::catalog::{self, catalog_html, catalog_markdown, explain_text, rule_ids};
 use vigil::author::compare::{self, LookupError, diff_text, diff_versions, find_version};
 use vigil::bundle::Bundle;
-use vigil::eval::world::World;
+use vigil::eval::world::{PackData, World};
 use vigil::policy::error::suggestion;
 use vigil::policy::load::load_packs;
 
@@ -85,11 +85,7 @@ pub fn diff(args: DiffArgs) -> Result<i32, CliError> {
     if let Some(path) = &args.impact {
         let bundle = Bundle::load(path)?;
         // The same procedure codes a `vigil check` with these packs would use.
-        let pack_codes = packs
-            .iter()
-            .flat_map(|p| p.versions.iter())
-            .find_map(|v| v.procedure_codes.clone());
-        let world = Arc::new(World::new(bundle, pack_codes));
+        let world = Arc::new(World::new(bundle, PackData::of(&packs)));
         report.impact = Some(compare::impact(
             &world,
             &path.display().to_string(),

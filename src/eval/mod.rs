@@ -5,6 +5,7 @@
 //! May use: `bundle`, `policy`, `digest`, `suggest`. Never `report`, `packet`, `author`,
 //! `waiver` or the command line.
 
+pub mod condition;
 pub mod coverage;
 pub mod documentation;
 pub mod dos;

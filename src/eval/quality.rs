@@ -19,8 +19,6 @@ use serde_json::{Map, Value as Json};
 use crate::bundle::schema::Dataset;
 use crate::bundle::{Bundle, Record, ZoneLookup};
 
-pub use fields::SUPERVISION_INDICATORS;
-
 /// One data-quality observation; the engine turns it into a finding of the export-integrity pack.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {

@@ -13,40 +13,13 @@ use crate::bundle::schema::{Dataset, col};
 use crate::bundle::value::Value;
 use crate::bundle::{Bundle, Record, ZoneLookup};
 use crate::eval::coverage::CoverageIndex;
+use crate::eval::documentation::{self, Documentation};
+use crate::eval::dos;
 use crate::eval::redact::Redaction;
-use crate::eval::{documentation, dos};
 use crate::policy::fields::{Derived, FieldRef, Join};
-
-/// The supervision level a procedure code requires (docs/bundle-format.md, "Procedure codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    General,
-    Direct,
-    Personal,
-    NotApplicable,
-}
-
-impl Level {
-    pub fn name(self) -> &'static str {
-        match self {
-            Level::General => "general",
-            Level::Direct => "direct",
-            Level::Personal => "personal",
-            Level::NotApplicable => "not_applicable",
-        }
-    }
-
-    /// The level of a supervision indicator; `None` for a value not in the list.
-    pub fn of_indicator(indicator: &str) -> Option<Level> {
-        Some(match indicator {
-            "01" | "04" | "05" | "22" => Level::General,
-            "02" | "21" | "77" | "7A" => Level::Direct,
-            "03" | "06" | "66" | "6A" => Level::Personal,
-            "09" => Level::NotApplicable,
-            _ => return None,
-        })
-    }
-}
+use crate::policy::model::{
+    DocumentationGroup, Pack, PackVersion, SUPERVISION_LEVELS, SupervisionLevels,
+};
 
 /// Counts per facility for the aggregate rules.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -66,9 +39,71 @@ pub struct ExamFacts {
     pub dos: Option<NaiveDate>,
     /// `Some(found)` when the exam has a code and a DOS to look it up with.
     pub code_found: Option<bool>,
-    pub level: Option<Level>,
+    /// The supervision level the exam's code requires (one of the policy's
+    /// `SUPERVISION_LEVELS`), by the supervision levels in effect on its DOS.
+    pub level: Option<&'static str>,
     /// The code row's global surgery indicator, as an index into [`World::global_days`].
     pub global_days: Option<u32>,
+}
+
+/// What the world takes from the packs that run: the procedure codes table a pack ships (for a
+/// bundle without its own), and the documentation groups and supervision levels each version
+/// declares, with the dates it governs.
+#[derive(Debug, Clone, Default)]
+pub struct PackData {
+    pub procedure_codes: Option<Arc<Vec<Record>>>,
+    pub documentation: Vec<Dated<Arc<[DocumentationGroup]>>>,
+    pub supervision_levels: Vec<Dated<Arc<SupervisionLevels>>>,
+}
+
+/// Pack data of one version and the dates of service it governs.
+#[derive(Debug, Clone)]
+pub struct Dated<T> {
+    pub effective_from: Option<NaiveDate>,
+    pub effective_to: Option<NaiveDate>,
+    pub value: T,
+}
+
+impl<T> Dated<T> {
+    fn with<U>(self, value: U) -> Dated<U> {
+        Dated {
+            effective_from: self.effective_from,
+            effective_to: self.effective_to,
+            value,
+        }
+    }
+
+    fn covers(&self, date: Option<NaiveDate>) -> bool {
+        match date {
+            Some(d) => {
+                self.effective_from.is_none_or(|f| d >= f)
+                    && self.effective_to.is_none_or(|t| d <= t)
+            }
+            // A record without a date: only a version open at both ends judges it.
+            None => self.effective_from.is_none() && self.effective_to.is_none(),
+        }
+    }
+}
+
+impl PackData {
+    /// The first procedure codes table any version ships, and every version's documentation.
+    pub fn of(packs: &[Pack]) -> PackData {
+        let versions = || packs.iter().flat_map(|p| p.versions.iter());
+        let dated = |v: &PackVersion| Dated {
+            effective_from: v.effective_from,
+            effective_to: v.effective_to,
+            value: (),
+        };
+        PackData {
+            procedure_codes: versions().find_map(|v| v.procedure_codes.clone()),
+            documentation: versions()
+                .filter_map(|v| Some(dated(v).with(v.documentation.clone()?)))
+                .collect(),
+            supervision_levels: versions()
+                .filter_map(|v| Some(dated(v).with(v.supervision_levels.clone()?)))
+                .collect(),
+        }
+    }
 }
 
 /// Everything rules read. Built once per run; shared by reference (and by `Arc` with scripts).
@@ -95,12 +130,19 @@ pub struct World {
     links: Vec<Vec<u32>>,
     /// The zone of each facility record (its valid `timezone`, else the bundle's), parsed once.
     facility_zones: Vec<chrono_tz::Tz>,
+    /// The documentation groups of the packs, by the dates they govern.
+    documentation: Vec<Dated<Arc<[DocumentationGroup]>>>,
 }
 
 impl World {
-    /// Builds the indexes. `pack_codes` is the procedure_codes table of the pack, used when the
-    /// bundle has none of its own.
-    pub fn new(bundle: Bundle, pack_codes: Option<Arc<Vec<Record>>>) -> World {
+    /// Builds the indexes. `data.procedure_codes` is used when the bundle has no procedure_codes
+    /// of its own; `data.documentation` decides reactions' documentation completeness.
+    pub fn new(bundle: Bundle, data: PackData) -> World {
+        let PackData {
+            procedure_codes: pack_codes,
+            documentation,
+            supervision_levels,
+        } = data;
         let collect = |dataset: Dataset, field: usize| {
             let mut map: HashMap<Box<str>, Vec<u32>> = HashMap::default();
             for (i, r) in bundle.table(dataset).iter().enumerate() {
@@ -185,7 +227,7 @@ impl World {
             .table(Dataset::Exams)
             .par_iter()
             .with_min_len(1024)
-            .map(|exam| exam_facts(exam, &zones, &codes, &global_days))
+            .map(|exam| exam_facts(exam, &zones, &codes, &global_days, &supervision_levels))
             .collect();
         drop(zones);
         drop(codes);
@@ -203,6 +245,7 @@ impl World {
             facility_stats: HashMap::default(),
             redaction: None,
             links: Vec::new(),
+            documentation,
         }
         .with_links()
         .with_facility_stats()
@@ -381,9 +424,7 @@ impl World {
             Derived::DosYear => self
                 .record_date(dataset, idx)
                 .map(|d| Value::Int(i64::from(d.year()))),
-            Derived::RequiredLevel => exam_facts()
-                .and_then(|f| f.level)
-                .map(|l| Value::Enum(l.name())),
+            Derived::RequiredLevel => exam_facts().and_then(|f| f.level).map(Value::Enum),
             Derived::GlobalDays => exam_facts()
                 .and_then(|f| f.global_days)
                 .and_then(|g| self.global_days.get(g as usize))
@@ -399,19 +440,20 @@ impl World {
                 let zone = self.facility_zone(e.str(col::exam::FACILITY_ID));
                 Some(Value::Date(crate::bundle::time::local_date(t, zone)))
             }),
-            Derived::DocumentationMissing => self.record(dataset, idx).map(|r| {
-                let missing = documentation::check(r).missing;
-                Value::List(missing.into_iter().map(Into::into).collect())
-            }),
+            Derived::DocumentationMissing => self
+                .documentation(idx)
+                .map(|d| Value::List(d.missing.into_iter().map(Into::into).collect())),
             Derived::DocumentationComplete => self
-                .record(dataset, idx)
-                .and_then(|r| documentation::check(r).complete())
+                .documentation(idx)
+                .and_then(|d| d.complete())
                 .map(Value::Bool),
             // A facility without any aggregate has zero reactions, not an unknown count.
             Derived::ReactionsCount => self
                 .record(dataset, idx)
                 .and_then(|f| f.str(col::facility::ID))
                 .map(|_| Value::Int(self.facility_stats(idx).map_or(0, |s| s.reactions as i64))),
+            // No pack declares what complete means: no share, rather than a share of zero.
+            Derived::DocumentationCompleteShare if self.documentation.is_empty() => None,
             Derived::DocumentationCompleteShare => self
                 .facility_stats(idx)
                 .filter(|s| s.reactions > 0)
@@ -484,7 +526,7 @@ impl World {
                 });
             }
         }
-        for r in self.bundle.table(Dataset::Reactions) {
+        for (idx, r) in self.bundle.table(Dataset::Reactions).iter().enumerate() {
             let Some(exam) = r
                 .str(col::reaction::EXAM_ID)
                 .and_then(|id| self.lookup(Dataset::Exams, id))
@@ -497,7 +539,7 @@ impl World {
             };
             let entry = stats.entry(f.into()).or_default();
             entry.reactions += 1;
-            if documentation::check(r).complete() == Some(true) {
+            if self.documentation(idx as u32).and_then(|d| d.complete()) == Some(true) {
                 entry.documented += 1;
             }
             if let Some(class) = contrast_class(exam) {
@@ -506,6 +548,30 @@ impl World {
         }
         self.facility_stats = stats;
         self
+    }
+
+    /// Why a derived fact has no value on any record, when no pack that runs provides what it
+    /// is computed from (not the data's doing).
+    pub fn why_absent(&self, field: FieldRef) -> Option<&'static str> {
+        match field {
+            FieldRef::Derived(
+                Derived::DocumentationMissing
+                | Derived::DocumentationComplete
+                | Derived::DocumentationCompleteShare,
+            ) if self.documentation.is_empty() => Some(
+                "no pack that runs declares documentation completeness (`[[parameters.documentation]]`, shipped in contrast-reactions)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// The documentation check of reaction `idx` by the groups in effect on its date; `None`
+    /// when no pack that runs declares documentation for that date.
+    pub fn documentation(&self, idx: u32) -> Option<Documentation<'_>> {
+        let record = self.record(Dataset::Reactions, idx)?;
+        let date = self.record_date(Dataset::Reactions, idx);
+        let dated = self.documentation.iter().find(|d| d.covers(date))?;
+        Some(documentation::check(record, &dated.value))
     }
 
     /// `joined_at - requested_at` in seconds; `None` when unmeasured or out of order.
@@ -570,11 +636,18 @@ pub fn seconds_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
     (b - a).num_milliseconds() as f64 / 1000.0
 }
 
+/// A level of the policy vocabulary, as the `'static` name `required_level` shows (the loader
+/// admits no other).
+fn level_name(level: &str) -> Option<&'static str> {
+    SUPERVISION_LEVELS.iter().copied().find(|l| *l == level)
+}
+
 fn exam_facts(
     exam: &Record,
     zones: &ZoneLookup<'_>,
     codes: &HashMap<(&str, i64), &Record>,
     global_days: &[Box<str>],
+    supervision_levels: &[Dated<Arc<SupervisionLevels>>],
 ) -> ExamFacts {
     let dos = dos::exam_dos(exam, zones);
     let mut facts = ExamFacts {
@@ -584,17 +657,28 @@ fn exam_facts(
     let (Some(code), Some(dos)) = (exam.str(col::exam::CPT_CODE), dos) else {
         return facts;
     };
+    // The levels of the version in effect on the DOS; none: every level unknown.
+    let levels = supervision_levels
+        .iter()
+        .find(|l| l.covers(Some(dos)))
+        .map(|l| &*l.value);
     match codes.get(&(code, i64::from(dos.year()))) {
         None => {
             facts.code_found = Some(false);
-            // A contrast exam whose code is absent for the DOS year is treated as direct.
+            // A contrast exam whose code is absent for the DOS year: the pack's
+            // `unlisted_contrast_level`.
             if exam.get(col::exam::CONTRAST).as_bool() == Some(true) {
-                facts.level = Some(Level::Direct);
+                facts.level = levels
+                    .and_then(|l| l.unlisted_contrast.as_deref())
+                    .and_then(level_name);
             }
         }
         Some(row) => {
             facts.code_found = Some(true);
-            facts.level = row.str(col::code::INDICATOR).and_then(Level::of_indicator);
+            facts.level = row
+                .str(col::code::INDICATOR)
+                .and_then(|i| levels?.by_indicator.get(i))
+                .and_then(|l| level_name(l));
             facts.global_days = row
                 .str(col::code::GLOBAL_DAYS)
                 .and_then(|g| global_days.iter().position(|x| &**x == g))

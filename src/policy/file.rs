@@ -19,6 +19,44 @@ pub struct PolicyFile {
     pub rules: Vec<Spanned<RuleSpec>>,
 }
 
+/// Parameters the engine reads as pack data (beside any rule that names them).
+pub const PACK_DATA_PARAMETERS: [&str; 3] = [
+    "documentation",
+    "supervision_levels",
+    "unlisted_contrast_level",
+];
+
+/// The parameters that are pack data the engine itself reads (beyond values rules name), read
+/// from the same text as [`PolicyFile`] with their places, for located errors. Other keys are
+/// ignored here: [`PolicyFile`] checks them.
+#[derive(Debug, Default, Deserialize)]
+pub struct PackDataFile {
+    #[serde(default)]
+    pub parameters: PackDataSpec,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PackDataSpec {
+    /// `[[parameters.documentation]]`: the documentation completeness groups.
+    #[serde(default)]
+    pub documentation: Option<Vec<Spanned<DocumentationSpec>>>,
+    /// `supervision_levels = { "02" = "direct", ... }`: indicator to level.
+    #[serde(default)]
+    pub supervision_levels: Option<BTreeMap<Spanned<String>, Spanned<String>>>,
+    /// The level of a contrast exam whose code has no row for its DOS year.
+    #[serde(default)]
+    pub unlisted_contrast_level: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentationSpec {
+    /// Which reactions the group applies to, in the `when` language; `{}` for every reaction.
+    pub applies: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// The reaction fields the group requires (a boolean field must be `true`).
+    pub elements: Vec<Spanned<String>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PackHeader {

@@ -59,6 +59,35 @@ pub struct PackVersion {
     pub metrics: Vec<String>,
     /// Rhai scripts of this version: (display path, sha256, bytes).
     pub scripts: Vec<(String, String, u64)>,
+    /// Documentation completeness of contrast reactions (`[[parameters.documentation]]`), when
+    /// the version declares it: RXN-002, BEN-004 and the documentation metric all read it.
+    pub documentation: Option<Arc<[DocumentationGroup]>>,
+    /// The supervision level each CMS supervision indicator requires (`supervision_levels`,
+    /// `unlisted_contrast_level`), when the version declares it.
+    pub supervision_levels: Option<Arc<SupervisionLevels>>,
+}
+
+/// The levels of supervision 42 CFR 410.32(b)(3) defines, and `not_applicable` (indicator 09):
+/// the vocabulary `supervision_levels` maps indicators to, and `required_level` takes.
+pub const SUPERVISION_LEVELS: [&str; 4] = ["general", "direct", "personal", "not_applicable"];
+
+/// What level of supervision a procedure code requires, by its supervision indicator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupervisionLevels {
+    /// Indicator -> level (one of [`SUPERVISION_LEVELS`]); an indicator not listed is a level
+    /// unknown.
+    pub by_indicator: BTreeMap<String, String>,
+    /// The level of a contrast exam whose code has no row for its DOS year; none: unknown.
+    pub unlisted_contrast: Option<String>,
+}
+
+/// One group of documentation elements: the reactions it `applies` to (conditions on reaction
+/// fields, all of which must hold) and the elements they must then have.
+#[derive(Debug, Clone)]
+pub struct DocumentationGroup {
+    pub applies: Vec<Condition>,
+    /// Element names and their field positions in the reactions schema, in declaration order.
+    pub elements: Vec<(String, usize)>,
 }
 
 impl PackVersion {

@@ -13,11 +13,8 @@ use std::path::Path;
 use header::{Columns, MAX_STACKED_ROWS, find_columns, is_header_row};
 use text::decode_cell;
 
-/// The supervision indicators a bundle accepts (`procedure_codes.supervision_indicator`,
-/// docs/bundle-format.md "Datasets and fields").
-pub const VALID_INDICATORS: [&str; 13] = [
-    "01", "02", "03", "04", "05", "06", "21", "22", "66", "6A", "77", "7A", "09",
-];
+/// The supervision indicators a bundle accepts (`procedure_codes.supervision_indicator`).
+pub use crate::bundle::schema::SUPERVISION_INDICATORS as VALID_INDICATORS;
 
 /// The header of the file [`import_rvu`] writes, the bundle's `procedure_codes` columns.
 pub const OUTPUT_HEADER: [&str; 5] = [

@@ -106,6 +106,8 @@ pub fn pack(id: &str, versions: &[&str]) -> Pack {
             procedure_codes: None,
             metrics: Vec::new(),
             scripts: Vec::new(),
+            documentation: None,
+            supervision_levels: None,
         })
     };
     Pack {

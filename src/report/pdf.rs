@@ -243,6 +243,7 @@ mod tests {
     use super::render;
     use crate::bundle::Bundle;
     use crate::eval::run::evaluate;
+    use crate::eval::world::PackData;
     use crate::eval::world::World;
     use crate::policy::load::load_packs;
     use crate::report::document::Document;
@@ -253,7 +254,7 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bundles/minimal");
         let packs = load_packs(&[]).unwrap();
         let bundle = Bundle::load(&root).unwrap();
-        let world = Arc::new(World::new(bundle, None));
+        let world = Arc::new(World::new(bundle, PackData::of(&packs)));
         let eval = evaluate(&world, &packs).unwrap();
         let doc = Document::new("2026-04-02T00:00:00Z", &world.bundle, &packs, &eval);
         let ctx = model::ReportContext {

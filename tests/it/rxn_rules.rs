@@ -190,3 +190,116 @@ fn rule_summaries_count_failures_and_not_applicable_reasons() {
         assert_eq!(rule_counts(&doc, rule).1, failed(rule), "{rule}");
     }
 }
+
+/// The contrast-reactions pack (without its tests) copied under `dir`, its policy file passed
+/// through `edit`; returns the copy's folder.
+fn edited_pack(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let from = root().join("policies/contrast-reactions");
+    let to = dir.join("contrast-reactions");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text = if path.extension().is_some_and(|e| e == "toml") {
+                edit(&text)
+            } else {
+                text
+            };
+            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    to
+}
+
+/// RXN-002, BEN-004 and `reactions.documentation_complete_share` over the demo with these
+/// contrast-reactions and the shipped network-benchmarks: (RXN-002 findings on moderate
+/// reactions, BEN-004's messages, which state each facility's share, the overall share).
+fn documentation_outcomes(pack: &std::path::Path) -> (usize, Vec<String>, f64) {
+    let nb = root().join("policies/network-benchmarks");
+    let run = check_json(
+        &bundle("demo"),
+        &[
+            "--policies",
+            pack.to_str().unwrap(),
+            "--policies",
+            nb.to_str().unwrap(),
+        ],
+    );
+    assert!(run.code <= 1, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let moderate = findings(&doc)
+        .iter()
+        .filter(|f| f["rule"] == "RXN-002" && f["message"].as_str().unwrap().contains("moderate"))
+        .count();
+    let ben004: Vec<String> = findings(&doc)
+        .iter()
+        .filter(|f| f["rule"] == "BEN-004")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    let share = doc["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| {
+            m["id"] == "reactions.documentation_complete_share"
+                && m["group"].as_object().unwrap().is_empty()
+        })
+        .and_then(|m| m["value"].as_f64())
+        .unwrap();
+    (moderate, ben004, share)
+}
+
+/// Documentation completeness is pack data: one more element for moderate and severe reactions
+/// in a copy of the pack moves RXN-002, BEN-004 and the documentation metric together, with no
+/// code change.
+#[test]
+fn one_more_documentation_element_moves_the_rule_the_benchmark_and_the_metric() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = edited_pack(&dir.path().join("same"), str::to_string);
+    let more = edited_pack(&dir.path().join("more"), |text| {
+        let old = r#""responder_id", "vitals_recorded"]"#;
+        assert!(text.contains(old), "the shipped groups changed");
+        text.replace(
+            old,
+            r#""responder_id", "vitals_recorded", "referring_notified"]"#,
+        )
+    });
+    let (moderate, ben004, share) = documentation_outcomes(&same);
+    let (moderate2, ben004_2, share2) = documentation_outcomes(&more);
+    assert!(
+        moderate2 > moderate,
+        "RXN-002 on moderate reactions: {moderate} -> {moderate2}"
+    );
+    assert!(share2 < share, "documentation share: {share} -> {share2}");
+    assert!(
+        !ben004.is_empty() && ben004_2 != ben004,
+        "BEN-004: {ben004:?} -> {ben004_2:?}"
+    );
+    // The copy as shipped decides exactly what the built-in pack decides.
+    let builtin = check_json(&bundle("demo"), &[]);
+    let doc: Value = serde_json::from_str(&builtin.stdout).unwrap();
+    let shipped: Vec<String> = findings(&doc)
+        .iter()
+        .filter(|f| f["rule"] == "BEN-004")
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(shipped, ben004);
+}
+
+/// Without the pack that declares documentation completeness, BEN-004 is not applicable, and
+/// its rule summary says why.
+#[test]
+fn ben004_without_contrast_reactions_is_not_applicable_and_says_why() {
+    let nb = root().join("policies/network-benchmarks");
+    let run = check_json(&bundle("demo"), &["--policies", nb.to_str().unwrap()]);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let (evaluated, failed, not_applicable) = rule_counts(&doc, "BEN-004");
+    assert_eq!((evaluated, failed), (0, 0));
+    assert!(not_applicable > 0);
+    let reasons = rule_reasons(&doc, "BEN-004");
+    assert!(
+        reasons.contains("no pack that runs declares documentation completeness"),
+        "{reasons}"
+    );
+}

@@ -149,3 +149,65 @@ fn hospital_outpatient_findings_under_3_0_0_say_unverified() {
         assert!(!m.contains("unverified"), "{key}: {m}");
     }
 }
+
+/// The cms-direct-supervision pack (without its tests) copied under `dir`, each policy file
+/// passed through `edit`.
+fn edited_cms_pack(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let from = crate::common::root().join("policies/cms-direct-supervision");
+    let to = dir.join("cms-direct-supervision");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let is_policy = path.extension().is_some_and(|e| e == "toml");
+            let text = if is_policy { edit(&text) } else { text };
+            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    to
+}
+
+/// Over the demo with a copy of the pack: the findings whose evidence says the exam requires
+/// direct supervision, and the SUP-002 findings.
+fn levels_and_sup002(pack: &std::path::Path) -> (usize, usize) {
+    let run = check_json(&bundle("demo"), &["--policies", pack.to_str().unwrap()]);
+    assert!(run.code <= 1, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let with_level = |level: &str| {
+        crate::common::findings(&doc)
+            .iter()
+            .filter(|f| f["evidence"]["required_level"] == level)
+            .count()
+    };
+    (with_level("direct"), of_rule(&doc, "SUP-002").len())
+}
+
+/// Supervision levels are pack data: mapping indicator `02` to `general` in a copy of the pack
+/// changes the level the demo's exams require, and SUP-002 with it, with no code change.
+#[test]
+fn indicator_02_mapped_to_general_changes_the_required_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = edited_cms_pack(&dir.path().join("same"), str::to_string);
+    let general = edited_cms_pack(&dir.path().join("general"), |text| {
+        assert!(
+            text.contains(r#""02" = "direct""#),
+            "the shipped levels changed"
+        );
+        text.replace(r#""02" = "direct""#, r#""02" = "general""#)
+    });
+    let (direct, sup002) = levels_and_sup002(&same);
+    let (direct2, sup002_2) = levels_and_sup002(&general);
+    assert!(
+        direct > 0 && sup002 > 0,
+        "{direct} direct, {sup002} SUP-002"
+    );
+    assert!(
+        direct2 < direct,
+        "findings on direct exams: {direct} -> {direct2}"
+    );
+    assert!(sup002_2 < sup002, "SUP-002: {sup002} -> {sup002_2}");
+    // The copy as shipped decides what the built-in pack decides.
+    let builtin: Value = serde_json::from_str(&check_json(&bundle("demo"), &[]).stdout).unwrap();
+    assert_eq!(of_rule(&builtin, "SUP-002").len(), sup002);
+}

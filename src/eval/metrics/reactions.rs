@@ -31,7 +31,6 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, REACTION_SEVERITIES, col};
 use crate::bundle::value::Value;
-use crate::eval::documentation;
 use crate::eval::metrics::{Emit, Group, Merge, exam_group, roll_up, sort_values};
 use crate::eval::model::Metric;
 use crate::eval::world::World;
@@ -124,13 +123,13 @@ impl<'a> Reactions<'a> {
     /// Walks the reactions (after every exam was added) and emits the metrics.
     pub(super) fn finish(mut self, world: &'a World, out: &mut Vec<Metric>) {
         let cols = Cols::new();
-        for reaction in world.bundle.table(Dataset::Reactions) {
-            self.add_reaction(world, &cols, reaction);
+        for (idx, reaction) in world.bundle.table(Dataset::Reactions).iter().enumerate() {
+            self.add_reaction(world, &cols, idx as u32, reaction);
         }
         self.emit(out);
     }
 
-    fn add_reaction(&mut self, world: &'a World, cols: &Cols, reaction: &'a Record) {
+    fn add_reaction(&mut self, world: &'a World, cols: &Cols, idx: u32, reaction: &'a Record) {
         let exam_idx = reaction
             .str(col::reaction::EXAM_ID)
             .and_then(|id| world.lookup(Dataset::Exams, id))
@@ -140,7 +139,7 @@ impl<'a> Reactions<'a> {
         let severity = reaction.str(cols.severity);
         let acc = self.groups.entry(group).or_default();
         acc.reactions += 1;
-        if documentation::check(reaction).complete() == Some(true) {
+        if world.documentation(idx).and_then(|d| d.complete()) == Some(true) {
             acc.complete += 1;
         }
         if let Some(d) = delay_s(reaction, cols, severity) {

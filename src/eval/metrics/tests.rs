@@ -12,7 +12,10 @@ fn world() -> World {
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/bundles/metrics"
     ));
-    World::new(Bundle::load(root).unwrap(), None)
+    World::new(
+        Bundle::load(root).unwrap(),
+        crate::eval::world::PackData::of(&crate::policy::load::load_packs(&[]).unwrap()),
+    )
 }
 
 fn find<'m>(metrics: &'m [Metric], id: &str, group: &[(&str, &str)]) -> Option<&'m Metric> {

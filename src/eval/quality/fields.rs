@@ -4,15 +4,9 @@ use serde_json::Value as Json;
 
 use super::{Ctx, Observation, evidence, scan};
 use crate::bundle::Record;
-use crate::bundle::schema::{Dataset, FieldDef, FieldType, Required, col};
+use crate::bundle::schema::{Dataset, FieldDef, FieldType, Required, SUPERVISION_INDICATORS, col};
 use crate::bundle::value::Value;
 use crate::suggest::did_you_mean;
-
-/// The "Physician Supervision of Diagnostic Procedures" codes a procedure_codes row may carry,
-/// exactly as written (docs/bundle-format.md, "Datasets and fields").
-pub const SUPERVISION_INDICATORS: &[&str] = &[
-    "01", "02", "03", "04", "05", "06", "21", "22", "66", "6A", "77", "7A", "09",
-];
 
 pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) {
     let fields = dataset.fields();

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use super::Evidence;
-use super::judge::condition_holds;
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
+use crate::eval::condition;
 use crate::eval::model::{Finding, Location, RecordRef, Status, Subject};
 use crate::eval::quality::Observation;
 use crate::eval::world::World;
@@ -96,7 +96,7 @@ pub(super) fn rule_finding(
     let mut message = message.unwrap_or_else(|| render(world, rule, version, idx, &evidence));
     for (conditions, text) in &rule.addenda {
         let applies = conditions.iter().all(|c| {
-            condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(true)
+            condition::holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(true)
         });
         if applies {
             message.push_str(text);

@@ -9,6 +9,8 @@ use rhai::Dynamic;
 use super::{Counts, EvalError, Evidence, Judgement};
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
+use crate::eval::condition;
+use crate::eval::condition::{compare, literal_value, matches_literal};
 use crate::eval::script::native::{self, NativeExpr, NativeScript};
 use crate::eval::script::sandbox::{self, Outcome, Rec, rfc3339};
 use crate::eval::world::{World, seconds_between};
@@ -19,23 +21,7 @@ use crate::policy::model::*;
 pub(super) fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
     rule.when
         .iter()
-        .any(|c| condition_holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
-}
-
-/// `None` when the condition reads a missing value.
-pub(super) fn condition_holds(v: &Value, test: &ConditionTest) -> Option<bool> {
-    if let ConditionTest::Present(want) = test {
-        return Some(v.is_present() == *want);
-    }
-    if !v.is_present() {
-        return None;
-    }
-    Some(match test {
-        ConditionTest::OneOf(lits) => lits.iter().any(|l| matches_literal(v, l)),
-        ConditionTest::NoneOf(lits) => !lits.iter().any(|l| matches_literal(v, l)),
-        ConditionTest::Compare(op, l) => compare(v, &literal_value(l)).is_some_and(|o| op.holds(o)),
-        ConditionTest::Present(_) => true,
-    })
+        .any(|c| condition::holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
 }
 
 /// How a rule's check runs, prepared once per rule and version.
@@ -113,10 +99,10 @@ fn scope(world: &World, rule: &Rule, idx: u32) -> Option<Judgement> {
     let d = rule.dataset;
     let mut unknown = None;
     for c in &rule.when {
-        match condition_holds(&world.value(d, idx, c.field), &c.test) {
+        match condition::holds(&world.value(d, idx, c.field), &c.test) {
             Some(false) => return Some(Judgement::OutOfScope),
             None => {
-                unknown.get_or_insert_with(|| format!("`{}` missing", c.name));
+                unknown.get_or_insert_with(|| missing(world, &c.name, c.field));
             }
             Some(true) => {}
         }
@@ -126,10 +112,19 @@ fn scope(world: &World, rule: &Rule, idx: u32) -> Option<Judgement> {
     }
     for (name, field) in &rule.requires {
         if !world.value(d, idx, *field).is_present() {
-            return Some(Judgement::NotApplicable(format!("`{name}` missing")));
+            return Some(Judgement::NotApplicable(missing(world, name, *field)));
         }
     }
     None
+}
+
+/// Why a rule is not applicable for lack of a value: the field is missing, or, for a fact no
+/// pack that runs provides (documentation completeness without the pack that declares it), why.
+fn missing(world: &World, name: &str, field: FieldRef) -> String {
+    match world.why_absent(field) {
+        Some(why) => format!("`{name}` missing: {why}"),
+        None => format!("`{name}` missing"),
+    }
 }
 
 /// The declarative checks: required, compare, one_of, duration, reference.
@@ -158,7 +153,7 @@ fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement 
             };
             match compare(&left, &right) {
                 None if !left.is_present() => {
-                    Judgement::NotApplicable(format!("`{}` missing", field.0))
+                    Judgement::NotApplicable(missing(world, &field.0, field.1))
                 }
                 None if !right.is_present() => {
                     let name = match operand {
@@ -299,45 +294,6 @@ fn script_fail(map: &rhai::Map) -> (Evidence, Option<String>) {
         .remove("message")
         .and_then(|m| m.as_str().map(String::from));
     (ev, message)
-}
-
-fn literal_value(l: &Literal) -> Value {
-    match l {
-        Literal::Str(s) => Value::Str(s.as_str().into()),
-        Literal::Int(i) => Value::Int(*i),
-        Literal::Float(f) => Value::Float(*f),
-        Literal::Bool(b) => Value::Bool(*b),
-        Literal::Date(d) => Value::Date(*d),
-    }
-}
-
-/// `compare(v, literal_value(l)) == Equal`, without building the literal's value.
-fn matches_literal(v: &Value, l: &Literal) -> bool {
-    match (v, l) {
-        (Value::Str(_) | Value::Enum(_), Literal::Str(s)) => v.as_str() == Some(s.as_str()),
-        (Value::Bool(x), Literal::Bool(y)) => x == y,
-        (Value::Date(x), Literal::Date(y)) => x == y,
-        (Value::Int(_) | Value::Float(_), Literal::Int(_) | Literal::Float(_)) => {
-            compare(v, &literal_value(l)).is_some_and(|o| o.is_eq())
-        }
-        _ => false,
-    }
-}
-
-/// Orders two present values of comparable types; `None` when either is missing or they differ in kind.
-fn compare(a: &Value, b: &Value) -> Option<std::cmp::Ordering> {
-    match (a, b) {
-        (Value::Str(_) | Value::Enum(_), Value::Str(_) | Value::Enum(_)) => {
-            Some(a.as_str()?.cmp(b.as_str()?))
-        }
-        (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
-        (Value::Date(x), Value::Date(y)) => Some(x.cmp(y)),
-        (Value::Ts(x), Value::Ts(y)) => Some(x.cmp(y)),
-        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
-            a.as_float()?.partial_cmp(&b.as_float()?)
-        }
-        _ => None,
-    }
 }
 
 fn json_f64(x: f64) -> serde_json::Value {

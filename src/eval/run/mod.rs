@@ -255,6 +255,7 @@ fn summarize_pack(
 mod tests {
     use super::*;
     use crate::bundle::Bundle;
+    use crate::eval::world::PackData;
     use crate::generate::{GenOptions, generate};
     use crate::policy::load::load_packs;
 
@@ -274,7 +275,10 @@ mod tests {
                 ..GenOptions::default()
             };
             generate(&opts, dir.path()).unwrap();
-            let world = Arc::new(World::new(Bundle::load(dir.path()).unwrap(), None));
+            let world = Arc::new(World::new(
+                Bundle::load(dir.path()).unwrap(),
+                PackData::of(&packs),
+            ));
             let eval = evaluate(&world, &packs).unwrap();
             let bound: u64 = packs
                 .iter()

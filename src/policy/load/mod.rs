@@ -10,6 +10,7 @@ mod check_script;
 mod context;
 mod literal;
 mod pack;
+mod pack_data;
 mod rule;
 mod source;
 mod template;

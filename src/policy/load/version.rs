@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::context::FileCtx;
 use super::literal::toml_date;
+use super::pack_data::{documentation, supervision_levels};
 use super::rule::build_rules;
 use super::source::PackSource;
 use crate::bundle::Record;
@@ -18,7 +19,7 @@ use crate::bundle::typing::type_value;
 use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
 use crate::policy::error::{PolicyError, suggestion};
-use crate::policy::file::{POLICY_FORMAT_VERSION, PackHeader, PolicyFile};
+use crate::policy::file::{POLICY_FORMAT_VERSION, PackDataFile, PackHeader, PolicyFile};
 use crate::policy::model::PackVersion;
 
 /// Metric families a pack may compute, named in `pack.metrics`; the engine computes the report
@@ -32,6 +33,7 @@ pub fn load_version(
     source: &PackSource,
 ) -> Result<PackVersion, PolicyError> {
     let file: PolicyFile = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
+    let data: PackDataFile = toml::from_str(text).map_err(|e| toml_error(text, path, &e))?;
     let ctx = FileCtx {
         text,
         path,
@@ -47,6 +49,8 @@ pub fn load_version(
     let procedure_codes = procedure_codes(header, &ctx)?;
     let mut scripts = Vec::new();
     let rules = build_rules(&file.rules, &ctx, &mut scripts)?;
+    let documentation = documentation(&data, &ctx)?;
+    let supervision_levels = supervision_levels(&data, &ctx)?;
     Ok(PackVersion {
         pack_id: id,
         version,
@@ -66,6 +70,8 @@ pub fn load_version(
         procedure_codes,
         metrics,
         scripts,
+        documentation,
+        supervision_levels,
     })
 }
 

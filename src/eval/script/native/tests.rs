@@ -53,13 +53,18 @@ fn params_dynamic(params: &BTreeMap<String, toml::Value>) -> Dynamic {
     )
 }
 
+/// The pack data of the shipped packs, as `vigil check` gives the world.
+fn builtin_data() -> crate::eval::world::PackData {
+    crate::eval::world::PackData::of(&crate::policy::load::load_packs(&[]).unwrap())
+}
+
 impl Case {
     /// The minimal bundle: exam E1 (index 0) has an on-site practitioner on file, E2
     /// (index 1) has none; neither has a cancel reason.
     fn new() -> Case {
         let bundle = Bundle::load(Path::new("fixtures/bundles/minimal")).unwrap();
         Case {
-            world: Arc::new(World::new(bundle, None)),
+            world: Arc::new(World::new(bundle, builtin_data())),
             params: toml::from_str(PARAMS).unwrap(),
         }
     }
@@ -348,7 +353,10 @@ fn values_over_rhai_data_limits_are_left_to_rhai() {
     let text = std::fs::read_to_string(&exams).unwrap();
     std::fs::write(&exams, text.replacen(",T1,", &format!(",{long},"), 1)).unwrap();
     let mut case = Case::new();
-    case.world = Arc::new(World::new(Bundle::load(dir.path()).unwrap(), None));
+    case.world = Arc::new(World::new(
+        Bundle::load(dir.path()).unwrap(),
+        builtin_data(),
+    ));
     for src in [
         "r.technologist_id == \"T1\"",
         "type_of(r.technologist_id) == \"string\"",
@@ -457,12 +465,12 @@ fn shipped_expressions_agree_with_rhai_on_every_fixture_bundle() {
             continue;
         };
         loaded += 1;
-        let plain = differential(&Arc::new(World::new(bundle, None)), &packs);
+        let plain = differential(&Arc::new(World::new(bundle, builtin_data())), &packs);
         if dir.ends_with("demo") {
             demo = Some(plain);
         }
         all += plain;
-        let mut world = World::new(Bundle::load(&dir).unwrap(), None);
+        let mut world = World::new(Bundle::load(&dir).unwrap(), builtin_data());
         world.set_redaction(Redaction::new(b"salt".to_vec()));
         redacted += differential(&Arc::new(world), &packs);
     }
@@ -531,7 +539,7 @@ fn shipped_scripts_pass_natively_only_where_rhai_passes() {
             continue;
         };
         for (path, (rhai, native)) in
-            script_differential(&Arc::new(World::new(bundle, None)), &packs)
+            script_differential(&Arc::new(World::new(bundle, builtin_data())), &packs)
         {
             let e = all.entry(path).or_default();
             e.0 += rhai;
@@ -577,7 +585,7 @@ fn a_native_script_answers_only_pass() {
         Bundle::load(Path::new("fixtures/bundles/demo")).unwrap(),
         BTreeMap::new(),
     );
-    let world = World::new(bundle, None);
+    let world = World::new(bundle, builtin_data());
     let compile = |body: &str| {
         let src = format!("fn check(r, params) {{\n{body}\n}}");
         let ast = script::compile_script(&src).unwrap();
