@@ -16,7 +16,7 @@ use toml::Spanned;
 use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::file::{PACK_DATA_PARAMETERS, PolicyFile};
 use crate::policy::load::BUILTIN_PACKS;
-use crate::policy::model::{Check, Pack, PackVersion};
+use crate::policy::model::{Check, FAMILY_PARAMETERS, Pack, PackVersion};
 
 /// What lint found in some packs.
 #[derive(Debug, Default)]
@@ -108,6 +108,12 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
     let known: Vec<&str> = version.parameters.keys().map(String::as_str).collect();
     // Pack data is read by the engine itself, whether or not a rule names it.
     let mut used: BTreeSet<String> = PACK_DATA_PARAMETERS.iter().map(|p| p.to_string()).collect();
+    // So are the parameters of the metric families the version computes.
+    for (family, names) in FAMILY_PARAMETERS {
+        if version.metrics.iter().any(|m| m == family) {
+            used.extend(names.iter().map(|(n, _)| n.to_string()));
+        }
+    }
     let mut all_used = false;
     for (spec, rule) in file.rules.iter().zip(&version.rules) {
         let spec = spec.get_ref();
@@ -115,6 +121,15 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
             used.insert(p.get_ref().clone());
         }
         used.extend(message_params(spec.message.get_ref()));
+        used.extend(message_params(spec.citation.get_ref()));
+        // `when = { field = { param = "NAME" } }`.
+        for value in spec.when.values() {
+            if let toml::Value::Table(t) = value.get_ref()
+                && let Some(toml::Value::String(name)) = t.get("param")
+            {
+                used.insert(name.clone());
+            }
+        }
         let (source, shown, base) = match &rule.check {
             Check::Expr { source, .. } => {
                 let base = spec

@@ -24,35 +24,103 @@ use crate::eval::metrics::cancellations::Cancellations;
 use crate::eval::metrics::reactions::Reactions;
 use crate::eval::model::Metric;
 use crate::eval::world::World;
+use crate::policy::model::{FAMILY_PARAMETERS, Pack};
 
-/// Which metric families to compute: each belongs to a pack (`response.*` and
-/// `cancellations.*` to network-benchmarks, `reactions.*` to contrast-reactions) and is
-/// computed when its pack runs.
-#[derive(Debug, Clone, Copy, Default)]
+/// The pack version a metric family belongs to in this run, and the numeric parameters it
+/// reads (`FAMILY_PARAMETERS`), as written.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricSource {
+    pub policy: String,
+    pub policy_version: String,
+    pub parameters: BTreeMap<String, toml::Value>,
+}
+
+impl MetricSource {
+    /// A numeric parameter (the loader checked that it is one).
+    fn number(&self, name: &str) -> Option<f64> {
+        match self.parameters.get(name)? {
+            toml::Value::Integer(i) => Some(*i as f64),
+            toml::Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// A list of texts (the loader checked that it is one).
+    fn texts(&self, name: &str) -> Vec<&str> {
+        match self.parameters.get(name) {
+            Some(toml::Value::Array(items)) => items.iter().filter_map(|i| i.as_str()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A parameter as findings.json shows it.
+    fn json(&self, name: &str) -> serde_json::Value {
+        fn convert(v: &toml::Value) -> serde_json::Value {
+            match v {
+                toml::Value::Integer(i) => (*i).into(),
+                toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+                    .map(serde_json::Value::Number)
+                    .unwrap_or(serde_json::Value::Null),
+                toml::Value::String(s) => s.as_str().into(),
+                toml::Value::Array(items) => items.iter().map(convert).collect(),
+                other => other.to_string().into(),
+            }
+        }
+        self.parameters
+            .get(name)
+            .map_or(serde_json::Value::Null, convert)
+    }
+}
+
+/// Which metric families to compute, each with the pack version it belongs to: a family is
+/// computed when a pack that runs names it in `pack.metrics` (the newest version of the first
+/// such pack owns it).
+#[derive(Debug, Clone, Default)]
 pub struct MetricFamilies {
-    pub response: bool,
-    pub reactions: bool,
-    pub cancellations: bool,
+    pub response: Option<MetricSource>,
+    pub reactions: Option<MetricSource>,
+    pub cancellations: Option<MetricSource>,
 }
 
 impl MetricFamilies {
-    pub const ALL: MetricFamilies = MetricFamilies {
-        response: true,
-        reactions: true,
-        cancellations: true,
-    };
+    pub fn of(packs: &[Pack]) -> MetricFamilies {
+        let source = |family: &str| {
+            let version = packs.iter().find_map(|p| {
+                p.versions
+                    .iter()
+                    .rev()
+                    .find(|v| v.metrics.iter().any(|m| m == family))
+            })?;
+            let names = FAMILY_PARAMETERS
+                .iter()
+                .filter(|(f, _)| *f == family)
+                .flat_map(|(_, names)| names.iter().map(|(n, _)| n));
+            Some(MetricSource {
+                policy: version.pack_id.clone(),
+                policy_version: version.version.clone(),
+                parameters: names
+                    .filter_map(|n| Some((n.to_string(), version.parameters.get(*n)?.clone())))
+                    .collect(),
+            })
+        };
+        MetricFamilies {
+            response: source("response"),
+            reactions: source("reactions"),
+            cancellations: source("cancellations"),
+        }
+    }
 }
 
 /// Every metric of the requested families, sorted by id, then by group (as its sorted list of
 /// `(key, value)` pairs, so the overall group `{}` comes first).
-pub fn compute(world: &World, families: MetricFamilies) -> Vec<Metric> {
+pub fn compute(world: &World, families: &MetricFamilies) -> Vec<Metric> {
     let mut out = Vec::new();
-    if families.response {
-        sessions::compute(world, &mut out);
+    if let Some(source) = &families.response {
+        sessions::compute(world, source, &mut out);
     }
     // One pass over exams feeds both families that need them.
-    let mut reactions = families.reactions.then(Reactions::default);
-    let mut cancellations = families.cancellations.then(Cancellations::default);
+    let mut reactions = families.reactions.as_ref().map(|_| Reactions::default());
+    let mut cancellations = families.cancellations.as_ref().map(Cancellations::new);
     if reactions.is_some() || cancellations.is_some() {
         for (idx, exam) in world.bundle.table(Dataset::Exams).iter().enumerate() {
             let group = exam_group(world, idx);
@@ -65,11 +133,11 @@ pub fn compute(world: &World, families: MetricFamilies) -> Vec<Metric> {
             }
         }
     }
-    if let Some(r) = reactions {
-        r.finish(world, &mut out);
+    if let (Some(r), Some(source)) = (reactions, &families.reactions) {
+        r.finish(world, &mut Emit::new(&mut out, source));
     }
-    if let Some(c) = cancellations {
-        c.emit(&mut out);
+    if let (Some(c), Some(source)) = (cancellations, &families.cancellations) {
+        c.emit(&mut Emit::new(&mut out, source));
     }
     out.sort_by(compare);
     out
@@ -197,12 +265,37 @@ fn roll_up<'a, A: Merge>(own: HashMap<Group<'a>, A>) -> HashMap<Group<'a>, A> {
     out
 }
 
-/// Pushes metrics with the numerator/denominator conventions of docs/outputs.md ("Metrics").
+/// Pushes metrics with the numerator/denominator conventions of docs/outputs.md ("Metrics"),
+/// each naming its pack version and the parameters it used.
 struct Emit<'o> {
     out: &'o mut Vec<Metric>,
+    source: &'o MetricSource,
+    /// The parameters the next metrics used (`{}` for most).
+    parameters: BTreeMap<String, serde_json::Value>,
 }
 
-impl Emit<'_> {
+impl<'o> Emit<'o> {
+    fn new(out: &'o mut Vec<Metric>, source: &'o MetricSource) -> Emit<'o> {
+        Emit {
+            out,
+            source,
+            parameters: BTreeMap::new(),
+        }
+    }
+
+    /// The next metrics used the pack parameter `name`, shown under `key`.
+    fn using(&mut self, key: &str, name: &str) -> &mut Self {
+        self.parameters
+            .insert(key.to_string(), self.source.json(name));
+        self
+    }
+
+    /// The next metrics used no parameter.
+    fn plain(&mut self) -> &mut Self {
+        self.parameters.clear();
+        self
+    }
+
     fn push(
         &mut self,
         id: &str,
@@ -213,6 +306,9 @@ impl Emit<'_> {
     ) {
         self.out.push(Metric {
             id: id.to_string(),
+            policy: self.source.policy.clone(),
+            policy_version: self.source.policy_version.clone(),
+            parameters: self.parameters.clone(),
             group: group.render(),
             value,
             numerator: num,

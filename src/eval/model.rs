@@ -119,6 +119,11 @@ pub struct RuleSummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metric {
     pub id: String,
+    /// The pack version the metric belongs to in this run.
+    pub policy: String,
+    pub policy_version: String,
+    /// The parameter values the metric used (`{}` when none).
+    pub parameters: BTreeMap<String, serde_json::Value>,
     pub group: BTreeMap<String, String>,
     pub value: f64,
     pub numerator: Option<f64>,

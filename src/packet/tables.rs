@@ -6,8 +6,10 @@ use crate::report::document::Document;
 const FINDINGS_HEADER: [&str; 10] = [
     "id", "rule", "severity", "status", "dataset", "key", "file", "line", "message", "citation",
 ];
-const METRICS_HEADER: [&str; 8] = [
+const METRICS_HEADER: [&str; 10] = [
     "id",
+    "policy",
+    "policy_version",
     "facility_id",
     "month",
     "contrast_class",
@@ -45,6 +47,8 @@ pub fn metrics_csv(doc: &Document<'_>) -> Vec<u8> {
         let group = |key: &str| m.group.get(key).map(|v| text(v)).unwrap_or_default();
         out.line([
             text(&m.id),
+            text(&m.policy),
+            text(&m.policy_version),
             group("facility_id"),
             group("month"),
             group("contrast_class"),

@@ -81,6 +81,9 @@ fn run() -> Run {
     run.eval.metrics = vec![
         Metric {
             id: "response.median_s".into(),
+            policy: "network-benchmarks".into(),
+            policy_version: "1.0.0".into(),
+            parameters: Default::default(),
             group: Default::default(),
             value: 21.5,
             numerator: None,
@@ -88,6 +91,9 @@ fn run() -> Run {
         },
         Metric {
             id: "reactions.rate".into(),
+            policy: "-local".into(),
+            policy_version: "1.0.0".into(),
+            parameters: Default::default(),
             group: group.map(|(k, v)| (k.into(), v.into())).into(),
             value: -1.5,
             numerator: Some(3.0),
@@ -139,9 +145,9 @@ fn findings_csv_guards_plus_and_quotes_a_guarded_comma() {
 fn metrics_csv_leaves_absent_group_keys_and_nulls_empty() {
     assert_eq!(
         text(metrics_csv(&run().doc())),
-        "id,facility_id,month,contrast_class,severity,value,numerator,denominator\n\
-         response.median_s,,,,,21.5,,412.0\n\
-         reactions.rate,F1,2026-01,iodinated,,-1.5,3.0,200.0\n"
+        "id,policy,policy_version,facility_id,month,contrast_class,severity,value,numerator,denominator\n\
+         response.median_s,network-benchmarks,1.0.0,,,,,21.5,,412.0\n\
+         reactions.rate,'-local,1.0.0,F1,2026-01,iodinated,,-1.5,3.0,200.0\n"
     );
 }
 

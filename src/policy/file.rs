@@ -104,7 +104,8 @@ pub struct RuleSpec {
     /// Record fields copied into every finding's evidence.
     #[serde(default)]
     pub evidence: Vec<Spanned<String>>,
-    pub citation: String,
+    /// The rule's source; `{param.NAME}` shows the value of a parameter of the version.
+    pub citation: Spanned<String>,
     pub remediation: String,
     /// Severity by a field's value, e.g. `{ field = "severity", values = { severe = "high" } }`.
     #[serde(default)]

@@ -67,6 +67,56 @@ pub struct PackVersion {
     pub supervision_levels: Option<Arc<SupervisionLevels>>,
 }
 
+/// The parameters a metric family reads from the version that names it; a version that names
+/// the family must declare them, of their kind.
+pub const FAMILY_PARAMETERS: [(&str, &[(&str, ParameterKind)]); 2] = [
+    (
+        "response",
+        &[
+            (RESPONSE_PARAMETERS[0], ParameterKind::Seconds),
+            (RESPONSE_PARAMETERS[1], ParameterKind::Seconds),
+        ],
+    ),
+    (
+        "cancellations",
+        &[(COVERAGE_REASONS, ParameterKind::TextList)],
+    ),
+];
+
+/// What a parameter a family reads must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParameterKind {
+    /// A number of seconds.
+    Seconds,
+    /// A list of texts.
+    TextList,
+}
+
+impl ParameterKind {
+    pub fn accepts(self, v: &toml::Value) -> bool {
+        match (self, v) {
+            (ParameterKind::Seconds, toml::Value::Integer(_) | toml::Value::Float(_)) => true,
+            (ParameterKind::TextList, toml::Value::Array(items)) => {
+                items.iter().all(|i| matches!(i, toml::Value::String(_)))
+            }
+            _ => false,
+        }
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            ParameterKind::Seconds => "a number of seconds",
+            ParameterKind::TextList => "a list of texts",
+        }
+    }
+}
+
+/// The response family's thresholds: best in class, and risk (seconds).
+pub const RESPONSE_PARAMETERS: [&str; 2] = ["best_in_class_s", "risk_s"];
+
+/// The cancellation reasons that count as a lack of coverage (the cancellations family).
+pub const COVERAGE_REASONS: &str = "coverage_reasons";
+
 /// The levels of supervision 42 CFR 410.32(b)(3) defines, and `not_applicable` (indicator 09):
 /// the vocabulary `supervision_levels` maps indicators to, and `required_level` takes.
 pub const SUPERVISION_LEVELS: [&str; 4] = ["general", "direct", "personal", "not_applicable"];

@@ -26,6 +26,10 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The response shares whose thresholds the histogram marks.
+pub const BEST_IN_CLASS_SHARE: &str = "response.share_within_best_in_class";
+pub const RISK_SHARE: &str = "response.share_over_risk";
+
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 220.0;
 const LEFT: f64 = 48.0;
@@ -123,8 +127,18 @@ fn bars(
     out
 }
 
-/// Response times in 5-second bins up to 120 s, then `>120` and `unmeasured`.
-fn response_histogram(world: &World) -> String {
+/// A number of seconds as a label shows it: `30`, `20.5`.
+pub fn seconds_label(s: f64) -> String {
+    if s.fract() == 0.0 && s.abs() < 1e15 {
+        format!("{s:.0}")
+    } else {
+        format!("{s}")
+    }
+}
+
+/// Response times in 5-second bins up to 120 s, then `>120` and `unmeasured`, with lines at the
+/// best-in-class and risk thresholds the response metrics used.
+fn response_histogram(world: &World, thresholds: &[(f64, &str)]) -> String {
     const BIN: f64 = 5.0;
     const BINS: usize = 24;
     let mut counts = vec![0.0; BINS + 2];
@@ -150,14 +164,17 @@ fn response_histogram(world: &World) -> String {
     let mut labels: Vec<String> = (0..BINS).map(|b| format!("{}", b * 5)).collect();
     labels.push(">120".into());
     labels.push("unmeasured".into());
-    bars(
-        "Response time histogram (seconds; 30 s best in class, 90 s risk)",
-        &labels,
-        &counts,
-        &[(30.0 / BIN, "30 s"), (90.0 / BIN, "90 s")],
-        "sessions",
-        true,
-    )
+    let marks: Vec<(f64, String)> = thresholds
+        .iter()
+        .map(|(s, _)| (s / BIN, format!("{} s", seconds_label(*s))))
+        .collect();
+    let marks: Vec<(f64, &str)> = marks.iter().map(|(x, l)| (*x, l.as_str())).collect();
+    let mut title = "Response time histogram (seconds".to_string();
+    for (s, what) in thresholds {
+        title.push_str(&format!("; {} s {what}", seconds_label(*s)));
+    }
+    title.push(')');
+    bars(&title, &labels, &counts, &marks, "sessions", true)
 }
 
 /// Median response time by month (from the metrics).
@@ -202,8 +219,13 @@ pub fn build(
     world: &World,
     failing_by_facility: &BTreeMap<String, u64>,
 ) -> Charts {
+    let thresholds: Vec<(f64, &str)> =
+        [(BEST_IN_CLASS_SHARE, "best in class"), (RISK_SHARE, "risk")]
+            .into_iter()
+            .filter_map(|(id, what)| Some((doc.metric_parameter(id, "threshold_s")?, what)))
+            .collect();
     Charts {
-        response_histogram: response_histogram(world),
+        response_histogram: response_histogram(world, &thresholds),
         monthly_trend: monthly_trend(doc),
         facility_comparison: facility_comparison(failing_by_facility),
     }

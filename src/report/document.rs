@@ -96,6 +96,16 @@ impl<'a> Document<'a> {
             .collect()
     }
 
+    /// A numeric parameter a metric used (its first value, as every value of one metric id used
+    /// the same pack version).
+    pub fn metric_parameter(&self, id: &str, key: &str) -> Option<f64> {
+        self.metrics()
+            .iter()
+            .find(|m| m.id == id)
+            .and_then(|m| m.parameters.get(key))
+            .and_then(serde_json::Value::as_f64)
+    }
+
     /// A metric's value for exactly `group` (empty: the overall value).
     pub fn metric(&self, id: &str, group: &[(&str, &str)]) -> Option<f64> {
         self.metrics().iter().find_map(|m| {

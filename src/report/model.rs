@@ -13,7 +13,7 @@ use crate::eval::world::World;
 use crate::policy::load::EXPORT_INTEGRITY;
 use crate::policy::model::{Check, Pack};
 use crate::policy::severity::Severity;
-use crate::report::charts;
+use crate::report::charts::{self, BEST_IN_CLASS_SHARE, RISK_SHARE};
 use crate::report::document::Document;
 
 /// How many evidence rows a rule shows before "N more in findings.csv".
@@ -247,6 +247,14 @@ fn per_1000(x: Option<f64>) -> String {
     x.map(|v| format!("{v:.2}")).unwrap_or_else(|| "n/a".into())
 }
 
+/// "Within 30 s": a share's label with the threshold it used, from its metric's parameters.
+fn threshold_label(doc: &Document<'_>, id: &str, lead: &str, tail: &str, unknown: &str) -> String {
+    match doc.metric_parameter(id, "threshold_s") {
+        Some(s) => format!("{lead} {} s{tail}", charts::seconds_label(s)),
+        None => format!("{lead} the {unknown}{tail}"),
+    }
+}
+
 fn kpis(doc: &Document<'_>, group: &[(&str, &str)]) -> Vec<Kpi> {
     let with = |extra: (&'static str, &'static str)| {
         let mut g: Vec<(&str, &str)> = group.to_vec();
@@ -267,13 +275,13 @@ fn kpis(doc: &Document<'_>, group: &[(&str, &str)]) -> Vec<Kpi> {
             detail: "90th percentile".into(),
         },
         Kpi {
-            label: "Within 30 s".into(),
-            value: share(m("response.share_within_30s")),
+            label: threshold_label(doc, BEST_IN_CLASS_SHARE, "Within", "", "best-in-class time"),
+            value: share(m(BEST_IN_CLASS_SHARE)),
             detail: "share of sessions (best in class, vendor benchmark)".into(),
         },
         Kpi {
-            label: "Over 90 s or unmeasured".into(),
-            value: share(m("response.share_over_90s")),
+            label: threshold_label(doc, RISK_SHARE, "Over", " or unmeasured", "risk time"),
+            value: share(m(RISK_SHARE)),
             detail: "share of sessions (risk, vendor benchmark)".into(),
         },
         Kpi {

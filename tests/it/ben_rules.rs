@@ -82,3 +82,183 @@ fn reaction_rate_needs_min_exams() {
     assert_eq!(rule_counts(&doc, "BEN-003"), (2, 1, 1));
     assert!(rule_reasons(&doc, "BEN-003").contains("min_exams"));
 }
+
+/// The network-benchmarks pack copied under `dir` with its policy file passed through `edit`.
+fn edited_benchmarks(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
+    let from = crate::common::root().join("policies/network-benchmarks");
+    let to = dir.join("network-benchmarks");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let is_policy = path.extension().is_some_and(|e| e == "toml");
+            let text = if is_policy { edit(&text) } else { text };
+            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    to
+}
+
+/// What a response threshold moves, over the demo with a copy of network-benchmarks (and the
+/// shipped contrast-reactions): the rule's findings, the share's overall value and recorded
+/// threshold, the first finding's citation, and the report's tile and histogram.
+struct ThresholdOutcome {
+    findings: usize,
+    share: f64,
+    threshold: serde_json::Value,
+    citation: String,
+    report: String,
+}
+
+fn threshold_outcome(pack: &std::path::Path, rule: &str, share_id: &str) -> ThresholdOutcome {
+    let cr = crate::common::root().join("policies/contrast-reactions");
+    let policies = [
+        "--policies",
+        pack.to_str().unwrap(),
+        "--policies",
+        cr.to_str().unwrap(),
+    ];
+    let doc = check_json(&bundle("demo"), &policies).json();
+    let share = doc["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == share_id && m["group"].as_object().unwrap().is_empty())
+        .unwrap()
+        .clone();
+    let out = tempfile::tempdir().unwrap();
+    let packet = out.path().join("packet");
+    let mut args = vec![
+        "audit",
+        "fixtures/bundles/demo",
+        "--out",
+        packet.to_str().unwrap(),
+    ];
+    args.extend(["--as-of", "2026-04-02", "--fail-on", "none"]);
+    args.extend(policies);
+    let run = crate::common::run(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    ThresholdOutcome {
+        findings: of_rule(&doc, rule).len(),
+        share: share["value"].as_f64().unwrap(),
+        threshold: share["parameters"]["threshold_s"].clone(),
+        citation: of_rule(&doc, rule)[0]["citation"]
+            .as_str()
+            .unwrap()
+            .to_string(),
+        report: std::fs::read_to_string(packet.join("report.html")).unwrap(),
+    }
+}
+
+/// risk_s 90 -> 60 in a copy of the pack moves BEN-001, `response.share_over_risk` (value and
+/// recorded threshold), BEN-001's citation, and the report's tile and histogram line.
+#[test]
+fn risk_s_moves_ben001_the_share_the_citation_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = edited_benchmarks(&dir.path().join("same"), str::to_string);
+    let edited = edited_benchmarks(&dir.path().join("sixty"), |t| {
+        assert!(t.contains("risk_s = 90\n"));
+        t.replace("risk_s = 90\n", "risk_s = 60\n")
+    });
+    let (a, b) = (
+        threshold_outcome(&same, "BEN-001", "response.share_over_risk"),
+        threshold_outcome(&edited, "BEN-001", "response.share_over_risk"),
+    );
+    assert!(
+        b.findings > a.findings,
+        "BEN-001: {} -> {}",
+        a.findings,
+        b.findings
+    );
+    assert!(
+        b.share > a.share,
+        "share over risk: {} -> {}",
+        a.share,
+        b.share
+    );
+    assert_eq!((a.threshold, b.threshold), (90.into(), 60.into()));
+    assert!(a.citation.contains("over 90 s") && b.citation.contains("over 60 s"));
+    assert!(a.report.contains("Over 90 s or unmeasured") && !a.report.contains("Over 60 s"));
+    assert!(b.report.contains("Over 60 s or unmeasured") && !b.report.contains("Over 90 s"));
+    assert!(b.report.contains("best in class; 60 s risk)") && !b.report.contains("; 90 s risk)"));
+}
+
+/// best_in_class_s 30 -> 20 moves BEN-002, `response.share_within_best_in_class`, BEN-002's
+/// citation and the report's tile and histogram line.
+#[test]
+fn best_in_class_s_moves_ben002_the_share_the_citation_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = edited_benchmarks(&dir.path().join("same"), str::to_string);
+    let edited = edited_benchmarks(&dir.path().join("twenty"), |t| {
+        assert!(t.contains("best_in_class_s = 30\n"));
+        t.replace("best_in_class_s = 30\n", "best_in_class_s = 20\n")
+    });
+    let share = "response.share_within_best_in_class";
+    let (a, b) = (
+        threshold_outcome(&same, "BEN-002", share),
+        threshold_outcome(&edited, "BEN-002", share),
+    );
+    assert!(
+        b.findings > a.findings,
+        "BEN-002: {} -> {}",
+        a.findings,
+        b.findings
+    );
+    assert!(
+        b.share < a.share,
+        "share within: {} -> {}",
+        a.share,
+        b.share
+    );
+    assert_eq!((a.threshold, b.threshold), (30.into(), 20.into()));
+    assert!(a.citation.contains("under 30 s") && b.citation.contains("under 20 s"));
+    assert!(a.report.contains("Within 30 s") && b.report.contains("Within 20 s"));
+    assert!(b.report.contains("(seconds; 20 s best in class;"));
+    assert!(!b.report.contains("(seconds; 30 s best in class;"));
+}
+
+/// One list of cancellation reasons: dropping `supervisor_unavailable` from `coverage_reasons`
+/// in a copy of the pack changes BEN-005 and `cancellations.coverage_gap_after` together.
+#[test]
+fn coverage_reasons_move_ben005_and_the_coverage_gap_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let outcome = |pack: &std::path::Path| {
+        let doc = check_json(&bundle("demo"), &["--policies", pack.to_str().unwrap()]).json();
+        let reasons: Vec<String> = of_rule(&doc, "BEN-005")
+            .iter()
+            .map(|f| f["evidence"]["cancel_reason"].as_str().unwrap().to_string())
+            .collect();
+        let gap = doc["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                m["id"] == "cancellations.coverage_gap_after"
+                    && m["group"].as_object().unwrap().is_empty()
+            })
+            .unwrap()
+            .clone();
+        (reasons, gap)
+    };
+    let same = edited_benchmarks(&dir.path().join("same"), str::to_string);
+    let narrow = edited_benchmarks(&dir.path().join("narrow"), |t| {
+        let old = r#"coverage_reasons = ["coverage_gap", "supervisor_unavailable"]"#;
+        assert!(t.contains(old));
+        t.replace(old, r#"coverage_reasons = ["coverage_gap"]"#)
+    });
+    let ((reasons, gap), (reasons2, gap2)) = (outcome(&same), outcome(&narrow));
+    assert!(
+        reasons.iter().any(|r| r == "supervisor_unavailable"),
+        "{reasons:?}"
+    );
+    assert!(reasons2.iter().all(|r| r == "coverage_gap") && !reasons2.is_empty());
+    assert!(
+        gap2["numerator"].as_f64() < gap["numerator"].as_f64(),
+        "{gap} -> {gap2}"
+    );
+    assert_eq!(
+        gap2["parameters"]["coverage_reasons"],
+        serde_json::json!(["coverage_gap"])
+    );
+}

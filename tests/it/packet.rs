@@ -133,7 +133,7 @@ fn findings_csv_has_one_row_per_finding_of_findings_json() {
     let metrics = fs::read_to_string(tmp.path().join("metrics.csv")).unwrap();
     assert!(
         metrics.starts_with(
-            "id,facility_id,month,contrast_class,severity,value,numerator,denominator\n"
+            "id,policy,policy_version,facility_id,month,contrast_class,severity,value,numerator,denominator\n"
         ),
         "{metrics}"
     );

@@ -21,12 +21,9 @@ use chrono::NaiveDate;
 use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, col};
 use crate::bundle::value::Value;
-use crate::eval::metrics::{Emit, Group, Merge, roll_up};
-use crate::eval::model::Metric;
+use crate::eval::metrics::{Emit, Group, Merge, MetricSource, roll_up};
 use crate::eval::world::World;
-
-/// `cancel_reason` codes that mean no supervision coverage (compared exactly).
-const COVERAGE_GAP_REASONS: [&str; 2] = ["coverage_gap", "supervisor_unavailable"];
+use crate::policy::model::COVERAGE_REASONS;
 
 const BEFORE: usize = 0;
 const AFTER: usize = 1;
@@ -49,12 +46,21 @@ impl Merge for Acc {
 }
 
 /// Cancellation counts per group, fed one exam record at a time by the shared exam pass.
-#[derive(Default)]
 pub(super) struct Cancellations<'a> {
     groups: HashMap<Group<'a>, Acc>,
+    /// The `cancel_reason` codes that mean no supervision coverage (the pack's
+    /// `coverage_reasons`, compared exactly).
+    coverage_reasons: Vec<&'a str>,
 }
 
 impl<'a> Cancellations<'a> {
+    pub(super) fn new(source: &'a MetricSource) -> Cancellations<'a> {
+        Cancellations {
+            groups: HashMap::default(),
+            coverage_reasons: source.texts(COVERAGE_REASONS),
+        }
+    }
+
     /// Adds one exam record; `group` is its own group (raw facility, month of `dos`).
     pub(super) fn add_exam(
         &mut self,
@@ -77,15 +83,14 @@ impl<'a> Cancellations<'a> {
         let gap = cancelled
             && exam
                 .str(col::exam::CANCEL_REASON)
-                .is_some_and(|r| COVERAGE_GAP_REASONS.contains(&r));
+                .is_some_and(|r| self.coverage_reasons.contains(&r));
         let acc = self.groups.entry(group).or_default();
         acc.scheduled[side] += 1;
         acc.cancelled[side] += u64::from(cancelled);
         acc.coverage_gap[side] += u64::from(gap);
     }
 
-    pub(super) fn emit(self, out: &mut Vec<Metric>) {
-        let mut emit = Emit { out };
+    pub(super) fn emit(self, emit: &mut Emit<'_>) {
         for (group, acc) in roll_up(self.groups) {
             for (side, rate, gap) in [
                 (
@@ -100,8 +105,14 @@ impl<'a> Cancellations<'a> {
                 ),
             ] {
                 let scheduled = acc.scheduled[side] as f64;
-                emit.share(rate, &group, acc.cancelled[side] as f64, scheduled);
-                emit.share(gap, &group, acc.coverage_gap[side] as f64, scheduled);
+                emit.plain()
+                    .share(rate, &group, acc.cancelled[side] as f64, scheduled);
+                emit.using(COVERAGE_REASONS, COVERAGE_REASONS).share(
+                    gap,
+                    &group,
+                    acc.coverage_gap[side] as f64,
+                    scheduled,
+                );
             }
         }
     }

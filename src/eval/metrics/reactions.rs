@@ -32,7 +32,6 @@ use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, REACTION_SEVERITIES, col};
 use crate::bundle::value::Value;
 use crate::eval::metrics::{Emit, Group, Merge, exam_group, roll_up, sort_values};
-use crate::eval::model::Metric;
 use crate::eval::world::World;
 
 /// Positions of the reaction fields read here that have no `col::` constant.
@@ -121,12 +120,12 @@ impl<'a> Reactions<'a> {
     }
 
     /// Walks the reactions (after every exam was added) and emits the metrics.
-    pub(super) fn finish(mut self, world: &'a World, out: &mut Vec<Metric>) {
+    pub(super) fn finish(mut self, world: &'a World, emit: &mut Emit<'_>) {
         let cols = Cols::new();
         for (idx, reaction) in world.bundle.table(Dataset::Reactions).iter().enumerate() {
             self.add_reaction(world, &cols, idx as u32, reaction);
         }
-        self.emit(out);
+        self.emit(emit);
     }
 
     fn add_reaction(&mut self, world: &'a World, cols: &Cols, idx: u32, reaction: &'a Record) {
@@ -168,9 +167,8 @@ impl<'a> Reactions<'a> {
         }
     }
 
-    fn emit(self, out: &mut Vec<Metric>) {
+    fn emit(self, emit: &mut Emit<'_>) {
         let by_severity = roll_up(self.by_severity);
-        let mut emit = Emit { out };
         for (group, rate) in &roll_up(self.rates) {
             let exams = rate.exams as f64;
             let id = "reactions.per_1000";

@@ -21,14 +21,19 @@ use rustc_hash::FxHashMap as HashMap;
 use crate::bundle::schema::{Dataset, col};
 use crate::bundle::time::local_date;
 use crate::bundle::value::Value;
-use crate::eval::metrics::{Emit, Group, Merge, month_of, roll_up, sort_values};
+use crate::eval::metrics::{Emit, Group, Merge, MetricSource, month_of, roll_up, sort_values};
 use crate::eval::model::Metric;
 use crate::eval::world::World;
+use crate::policy::model::RESPONSE_PARAMETERS;
 
-/// Response times at or under this many seconds are "within 30 s" (30 s exactly is within).
-const BEST_IN_CLASS_S: f64 = 30.0;
-/// Response times over this many seconds are "over 90 s".
-const RISK_S: f64 = 90.0;
+/// The thresholds of the shares, from the pack's parameters (`FAMILY_PARAMETERS`): a response
+/// at or under `best_in_class_s` is within best in class (exactly at it is within); one over
+/// `risk_s` is a risk.
+#[derive(Debug, Clone, Copy)]
+struct Thresholds {
+    best_in_class_s: f64,
+    risk_s: f64,
+}
 
 #[derive(Debug, Clone, Copy)]
 enum Response {
@@ -42,21 +47,21 @@ struct Acc {
     sessions: u64,
     unmeasured: u64,
     within: u64,
-    /// Measured sessions over 90 s (unmeasured ones are added when emitting).
+    /// Measured sessions over `risk_s` (unmeasured ones are added when emitting).
     over: u64,
     values: Vec<f64>,
 }
 
 impl Acc {
-    fn add(&mut self, response: Response) {
+    fn add(&mut self, response: Response, t: Thresholds) {
         self.sessions += 1;
         match response {
             Response::Unmeasured => self.unmeasured += 1,
             Response::Measured(s) => {
-                if s <= BEST_IN_CLASS_S {
+                if s <= t.best_in_class_s {
                     self.within += 1;
                 }
-                if s > RISK_S {
+                if s > t.risk_s {
                     self.over += 1;
                 }
                 self.values.push(s);
@@ -86,7 +91,16 @@ fn response(world: &World, idx: u32, joined: &Value) -> Response {
     }
 }
 
-pub(super) fn compute(world: &World, out: &mut Vec<Metric>) {
+pub(super) fn compute(world: &World, source: &MetricSource, out: &mut Vec<Metric>) {
+    let [best, risk] = RESPONSE_PARAMETERS;
+    // The loader checked that a version naming `response` declares both as numbers.
+    let (Some(best_in_class_s), Some(risk_s)) = (source.number(best), source.number(risk)) else {
+        return;
+    };
+    let t = Thresholds {
+        best_in_class_s,
+        risk_s,
+    };
     let mut groups: HashMap<Group<'_>, Acc> = HashMap::default();
     for (idx, session) in world.bundle.table(Dataset::Sessions).iter().enumerate() {
         let facility = session.str(col::session::FACILITY_ID);
@@ -98,24 +112,25 @@ pub(super) fn compute(world: &World, out: &mut Vec<Metric>) {
         groups
             .entry(Group::new(facility, month))
             .or_default()
-            .add(r);
+            .add(r, t);
     }
-    let mut emit = Emit { out };
+    let mut emit = Emit::new(out, source);
     for (group, mut acc) in roll_up(groups) {
-        emit.count("response.sessions", &group, acc.sessions);
+        emit.plain()
+            .count("response.sessions", &group, acc.sessions);
         emit.count("response.unmeasured", &group, acc.unmeasured);
         sort_values(&mut acc.values);
         emit.quantile("response.median_s", &group, &acc.values, 0.5);
         emit.quantile("response.p90_s", &group, &acc.values, 0.9);
         let judged = (acc.values.len() as u64 + acc.unmeasured) as f64;
-        emit.share(
-            "response.share_within_30s",
+        emit.using("threshold_s", best).share(
+            "response.share_within_best_in_class",
             &group,
             acc.within as f64,
             judged,
         );
-        emit.share(
-            "response.share_over_90s",
+        emit.using("threshold_s", risk).share(
+            "response.share_over_risk",
             &group,
             (acc.over + acc.unmeasured) as f64,
             judged,

@@ -7,6 +7,11 @@ use std::path::Path;
 use super::*;
 use crate::bundle::Bundle;
 
+/// The metric families of the shipped packs, with their pack versions and parameters.
+fn all() -> MetricFamilies {
+    MetricFamilies::of(&crate::policy::load::load_packs(&[]).unwrap())
+}
+
 fn world() -> World {
     let root = Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -87,7 +92,7 @@ const FEB: (&str, &str) = ("month", "2026-02");
 //   unparseable).
 #[test]
 fn response_metrics() {
-    let m = compute(&world(), MetricFamilies::ALL);
+    let m = compute(&world(), &all());
     // Overall: 9 sessions, 2 unmeasured (X6, X9); measured [10, 20, 30, 31, 95].
     count(&m, "response.sessions", &[], 9.0);
     count(&m, "response.unmeasured", &[], 2.0);
@@ -96,8 +101,8 @@ fn response_metrics() {
     check(&m, "response.p90_s", &[], 69.4, None, Some(5.0));
     // Share denominators: 5 measured + 2 unmeasured = 7 (X7, X8 left out).
     // Within 30 s: 10, 20, 30 (exactly 30 is within) -> 3/7. Over 90 s: 95 + X6 + X9 -> 3/7.
-    share(&m, "response.share_within_30s", &[], 3.0, 7.0);
-    share(&m, "response.share_over_90s", &[], 3.0, 7.0);
+    share(&m, "response.share_within_best_in_class", &[], 3.0, 7.0);
+    share(&m, "response.share_over_risk", &[], 3.0, 7.0);
 
     // F1: X1, X2, X3, X6, X8 -> 5 sessions, 1 unmeasured, measured [10, 20, 30].
     count(&m, "response.sessions", &[F1], 5.0);
@@ -105,8 +110,8 @@ fn response_metrics() {
     check(&m, "response.median_s", &[F1], 20.0, None, Some(3.0));
     // h = 2 * 0.9 = 1.8 -> 20 + 0.8 * 10 = 28.
     check(&m, "response.p90_s", &[F1], 28.0, None, Some(3.0));
-    share(&m, "response.share_within_30s", &[F1], 3.0, 4.0);
-    share(&m, "response.share_over_90s", &[F1], 1.0, 4.0);
+    share(&m, "response.share_within_best_in_class", &[F1], 3.0, 4.0);
+    share(&m, "response.share_over_risk", &[F1], 1.0, 4.0);
 
     // F2: X4, X5, X7, X9 -> 4 sessions, 1 unmeasured, measured [31, 95].
     count(&m, "response.sessions", &[F2], 4.0);
@@ -115,38 +120,50 @@ fn response_metrics() {
     check(&m, "response.median_s", &[F2], 63.0, None, Some(2.0));
     check(&m, "response.p90_s", &[F2], 88.6, None, Some(2.0));
     // A zero share is emitted as 0.
-    share(&m, "response.share_within_30s", &[F2], 0.0, 3.0);
-    share(&m, "response.share_over_90s", &[F2], 2.0, 3.0);
+    share(&m, "response.share_within_best_in_class", &[F2], 0.0, 3.0);
+    share(&m, "response.share_over_risk", &[F2], 2.0, 3.0);
 
     // January: X1, X2, X9 -> measured [10, 20]: median 15, p90 10 + 0.9 * 10 = 19.
     count(&m, "response.sessions", &[JAN], 3.0);
     check(&m, "response.median_s", &[JAN], 15.0, None, Some(2.0));
     check(&m, "response.p90_s", &[JAN], 19.0, None, Some(2.0));
-    share(&m, "response.share_within_30s", &[JAN], 2.0, 3.0);
-    share(&m, "response.share_over_90s", &[JAN], 1.0, 3.0);
+    share(&m, "response.share_within_best_in_class", &[JAN], 2.0, 3.0);
+    share(&m, "response.share_over_risk", &[JAN], 1.0, 3.0);
     // February: X3, X4 (New York month), X5, X6, X7 -> measured [30, 31, 95].
     count(&m, "response.sessions", &[FEB], 5.0);
     count(&m, "response.unmeasured", &[FEB], 1.0);
     check(&m, "response.median_s", &[FEB], 31.0, None, Some(3.0));
     // h = 1.8 -> 31 + 0.8 * 64 = 82.2.
     check(&m, "response.p90_s", &[FEB], 82.2, None, Some(3.0));
-    share(&m, "response.share_within_30s", &[FEB], 1.0, 4.0);
-    share(&m, "response.share_over_90s", &[FEB], 2.0, 4.0);
+    share(&m, "response.share_within_best_in_class", &[FEB], 1.0, 4.0);
+    share(&m, "response.share_over_risk", &[FEB], 2.0, 4.0);
 
     // Facility x month.
     count(&m, "response.sessions", &[F1, JAN], 2.0);
     count(&m, "response.unmeasured", &[F1, JAN], 0.0);
     check(&m, "response.median_s", &[F1, JAN], 15.0, None, Some(2.0));
-    share(&m, "response.share_within_30s", &[F1, JAN], 2.0, 2.0);
-    share(&m, "response.share_over_90s", &[F1, JAN], 0.0, 2.0);
+    share(
+        &m,
+        "response.share_within_best_in_class",
+        &[F1, JAN],
+        2.0,
+        2.0,
+    );
+    share(&m, "response.share_over_risk", &[F1, JAN], 0.0, 2.0);
     count(&m, "response.sessions", &[F1, FEB], 2.0);
     count(&m, "response.sessions", &[F2, FEB], 3.0);
     // F2 January holds only X9 (unmeasured): no median, shares over 1 session.
     count(&m, "response.sessions", &[F2, JAN], 1.0);
     absent(&m, "response.median_s", &[F2, JAN]);
     absent(&m, "response.p90_s", &[F2, JAN]);
-    share(&m, "response.share_within_30s", &[F2, JAN], 0.0, 1.0);
-    share(&m, "response.share_over_90s", &[F2, JAN], 1.0, 1.0);
+    share(
+        &m,
+        "response.share_within_best_in_class",
+        &[F2, JAN],
+        0.0,
+        1.0,
+    );
+    share(&m, "response.share_over_risk", &[F2, JAN], 1.0, 1.0);
     // X8 has no month: no March group anywhere.
     assert!(
         !m.iter()
@@ -164,7 +181,7 @@ fn response_metrics() {
 // mild, complete, no steps.
 #[test]
 fn reaction_metrics() {
-    let m = compute(&world(), MetricFamilies::ALL);
+    let m = compute(&world(), &all());
     // Rate numerator: R1, R2, R3 (R4 unknown exam, R5 cancelled exam).
     per_1000(&m, &[], 3.0, 7.0);
     per_1000(&m, &[("contrast_class", "iodinated")], 2.0, 5.0);
@@ -223,7 +240,7 @@ fn reaction_metrics() {
 // (cancelled, patient_request) -> 2 cancelled, 1 gap of 4.
 #[test]
 fn cancellation_metrics() {
-    let m = compute(&world(), MetricFamilies::ALL);
+    let m = compute(&world(), &all());
     for group in [&[][..], &[F1], &[F1, JAN], &[JAN]] {
         share(&m, "cancellations.rate_before", group, 1.0, 4.0);
         share(&m, "cancellations.coverage_gap_before", group, 1.0, 4.0);
@@ -241,29 +258,29 @@ fn cancellation_metrics() {
 #[test]
 fn families_switch_whole_metric_families() {
     let world = world();
-    assert!(compute(&world, MetricFamilies::default()).is_empty());
+    assert!(compute(&world, &MetricFamilies::default()).is_empty());
     let only = |families, prefix: &str| {
-        let m = compute(&world, families);
+        let m = compute(&world, &families);
         assert!(!m.is_empty());
         assert!(m.iter().all(|x| x.id.starts_with(prefix)), "{prefix}");
     };
     only(
         MetricFamilies {
-            response: true,
+            response: all().response,
             ..MetricFamilies::default()
         },
         "response.",
     );
     only(
         MetricFamilies {
-            reactions: true,
+            reactions: all().reactions,
             ..MetricFamilies::default()
         },
         "reactions.",
     );
     only(
         MetricFamilies {
-            cancellations: true,
+            cancellations: all().cancellations,
             ..MetricFamilies::default()
         },
         "cancellations.",
@@ -273,13 +290,13 @@ fn families_switch_whole_metric_families() {
 #[test]
 fn output_is_sorted_unique_and_repeatable() {
     let world = world();
-    let m = compute(&world, MetricFamilies::ALL);
+    let m = compute(&world, &all());
     assert!(
         m.windows(2)
             .all(|w| compare(&w[0], &w[1]) == Ordering::Less)
     );
     assert!(m.first().is_some_and(|x| x.group.is_empty()));
-    assert_eq!(m, compute(&world, MetricFamilies::ALL));
+    assert_eq!(m, compute(&world, &all()));
     let allowed = ["facility_id", "month", "contrast_class", "severity"];
     for x in &m {
         assert!(x.group.keys().all(|k| allowed.contains(&k.as_str())));

@@ -112,23 +112,14 @@ impl Tally {
 pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalError> {
     let mut findings = Vec::new();
     let mut summaries: Vec<RuleSummary> = Vec::new();
-    let wants = |family: &str| {
-        packs
-            .iter()
-            .flat_map(|p| p.versions.iter())
-            .any(|v| v.metrics.iter().any(|m| m == family))
-    };
-    let families = MetricFamilies {
-        response: wants("response"),
-        reactions: wants("reactions"),
-        cancellations: wants("cancellations"),
-    };
+    let families = MetricFamilies::of(packs);
+
     // Data quality and the metrics run beside the rules: they share nothing but the world.
     let ((quality, metrics), judged) = rayon::join(
         || {
             rayon::join(
                 || data_quality(&world.bundle),
-                || metrics::compute(world, families),
+                || metrics::compute(world, &families),
             )
         },
         || {

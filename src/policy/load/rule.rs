@@ -74,10 +74,39 @@ fn build_rule(
         check,
         message,
         evidence,
-        citation: spec.citation.clone(),
+        citation: citation(&spec.citation, ctx)?,
         remediation: spec.remediation.clone(),
         addenda,
     })
+}
+
+/// A citation with its `{param.NAME}` placeholders replaced by the version's values, so a
+/// citation quotes the thresholds the rule judges by (parameters are fixed per version).
+fn citation(spec: &Spanned<String>, ctx: &FileCtx<'_>) -> Result<String, PolicyError> {
+    const OPEN: &str = "{param.";
+    let text = spec.get_ref();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(OPEN) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + OPEN.len()..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[at..]);
+            rest = "";
+            break;
+        };
+        let name = &after[..end];
+        // The placeholder's place in the file: the citation's span less its opening quote.
+        let start = spec.span().start + 1 + (text.len() - rest.len()) + at;
+        let placeholder = Spanned::new(start..start + OPEN.len() + end + 1, name.to_string());
+        match ctx.param(&placeholder)? {
+            toml::Value::String(s) => out.push_str(s),
+            other => out.push_str(&other.to_string()),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 fn rule_id(spec: &RuleSpec, ctx: &FileCtx<'_>) -> Result<String, PolicyError> {
@@ -136,7 +165,7 @@ fn condition_test(
 ) -> Result<ConditionTest, PolicyError> {
     let bad = || {
         ctx.err(
-            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }` or `{ gt|ge|lt|le = value }`".into(),
+            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }`, `{ gt|ge|lt|le = value }` or `{ param = \"NAME\" }` (one of the parameter's values)".into(),
             value.span(),
         )
     };
@@ -148,6 +177,20 @@ fn condition_test(
             match t.iter().next() {
                 Some((k, toml::Value::Boolean(b))) if k == "present" => {
                     Ok(ConditionTest::Present(*b))
+                }
+                Some((k, toml::Value::String(name))) if k == "param" => {
+                    let name = Spanned::new(value.span(), name.clone());
+                    literals(ctx.param(&name)?)
+                        .map(ConditionTest::OneOf)
+                        .ok_or_else(|| {
+                            ctx.err(
+                                format!(
+                                    "parameter `{}` is not a value or a list of values",
+                                    name.get_ref()
+                                ),
+                                value.span(),
+                            )
+                        })
                 }
                 Some((k, v)) if k == "not" => {
                     literals(v).map(ConditionTest::NoneOf).ok_or_else(bad)
@@ -165,7 +208,10 @@ fn condition_test(
                 }
                 Some((k, _)) => Err(ctx
                     .err(format!("unknown condition `{k}`"), value.span())
-                    .with_help(suggestion(k, ["present", "not", "gt", "ge", "lt", "le"]))),
+                    .with_help(suggestion(
+                        k,
+                        ["present", "not", "gt", "ge", "lt", "le", "param"],
+                    ))),
                 None => Err(bad()),
             }
         }

@@ -20,7 +20,7 @@ use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
 use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::file::{POLICY_FORMAT_VERSION, PackDataFile, PackHeader, PolicyFile};
-use crate::policy::model::PackVersion;
+use crate::policy::model::{FAMILY_PARAMETERS, PackVersion};
 
 /// Metric families a pack may compute, named in `pack.metrics`; the engine computes the report
 /// KPIs of every family any loaded version names.
@@ -169,6 +169,24 @@ fn metric_families(header: &PackHeader, ctx: &FileCtx<'_>) -> Result<Vec<String>
                     "metric families: {}",
                     METRIC_FAMILIES.join(", ")
                 )))));
+        }
+        for (family, names) in FAMILY_PARAMETERS {
+            if family != m.get_ref() {
+                continue;
+            }
+            for (name, kind) in names.iter() {
+                if !ctx.params.get(*name).is_some_and(|v| kind.accepts(v)) {
+                    return Err(ctx
+                        .err(
+                            format!(
+                                "metric family `{family}` reads `{name}`, {}, which `[parameters]` does not declare as such",
+                                kind.describe()
+                            ),
+                            m.span(),
+                        )
+                        .with_help(Some(format!("declare `{name}` under `[parameters]`"))));
+                }
+            }
         }
         metrics.push(m.get_ref().clone());
     }
