@@ -371,6 +371,7 @@ pub fn timeless(pack: &Pack, version: &PackVersion) -> Pack {
         id: pack.id.clone(),
         source: pack.source.clone(),
         versions: vec![Arc::new(v)],
+        replaces: None,
     }
 }
 

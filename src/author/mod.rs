@@ -8,5 +8,6 @@
 
 pub mod catalog;
 pub mod compare;
+pub mod init;
 pub mod lint;
 pub mod testing;

@@ -342,6 +342,20 @@ pub fn as_of(arg: Option<&str>) -> Result<(chrono::DateTime<Utc>, String), CliEr
     Ok((time, time.to_rfc3339_opts(SecondsFormat::Secs, true)))
 }
 
+/// The packs of `--policies`, saying on stderr which shipped pack a pack from a folder replaces.
+pub fn load_packs_noted(policies: &[String]) -> Result<Vec<vigil::policy::model::Pack>, CliError> {
+    let packs = load_packs(policies)?;
+    for p in &packs {
+        if let Some(shipped) = &p.replaces {
+            eprintln!(
+                "note: pack `{}` from `{}` replaces the shipped pack (`{shipped}`)",
+                p.id, p.source
+            );
+        }
+    }
+    Ok(packs)
+}
+
 /// The packs and the waivers file: read before any bundle, so a bad one fails fast.
 pub fn load_policies(
     policies: &[String],
@@ -353,7 +367,7 @@ pub fn load_policies(
     ),
     CliError,
 > {
-    let packs = load_packs(policies)?;
+    let packs = load_packs_noted(policies)?;
     let waivers = match waivers {
         Some(path) => Some(vigil::waiver::load(path, &packs)?),
         None => None,

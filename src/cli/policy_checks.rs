@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use vigil::author::lint::LintReport;
 use vigil::author::testing::{self, Outcome, PackResult};
-use vigil::policy::load::load_packs;
 use vigil::policy::model::Pack;
 use vigil::policy::schema;
 
@@ -56,7 +55,7 @@ pub struct SchemaArgs {
 /// The packs named by DIRs; the export-integrity pack that loading always adds is kept only
 /// when the shipped packs were asked for.
 fn packs_of(dirs: &[String]) -> Result<Vec<Pack>, CliError> {
-    let packs = load_packs(dirs)?;
+    let packs = super::load_packs_noted(dirs)?;
     let builtin = dirs.is_empty() || dirs.iter().any(|d| d == "builtin");
     Ok(packs
         .into_iter()

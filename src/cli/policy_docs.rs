@@ -8,7 +8,6 @@ use vigil::author::compare::{self, LookupError, diff_text, diff_versions, find_v
 use vigil::bundle::Bundle;
 use vigil::eval::world::{PackData, World};
 use vigil::policy::error::suggestion;
-use vigil::policy::load::load_packs;
 
 use super::{CliError, OutputFormat, emit, to_json};
 
@@ -78,7 +77,7 @@ fn lookup_error(e: LookupError) -> CliError {
 }
 
 pub fn diff(args: DiffArgs) -> Result<i32, CliError> {
-    let packs = load_packs(&args.policies)?;
+    let packs = super::load_packs_noted(&args.policies)?;
     let (old_pack, old) = find_version(&packs, &args.old).map_err(lookup_error)?;
     let (new_pack, new) = find_version(&packs, &args.new).map_err(lookup_error)?;
     let mut report = diff_versions(old, new);
@@ -102,7 +101,7 @@ pub fn diff(args: DiffArgs) -> Result<i32, CliError> {
 }
 
 pub fn catalog(args: CatalogArgs) -> Result<i32, CliError> {
-    let packs = load_packs(&args.policies)?;
+    let packs = super::load_packs_noted(&args.policies)?;
     let cat = catalog::catalog(&packs);
     let out = if args.format == "html" {
         catalog_html(&cat).map_err(|e| CliError::Usage(e.to_string()))?
@@ -114,7 +113,7 @@ pub fn catalog(args: CatalogArgs) -> Result<i32, CliError> {
 }
 
 pub fn explain(args: ExplainArgs) -> Result<i32, CliError> {
-    let packs = load_packs(&args.policies)?;
+    let packs = super::load_packs_noted(&args.policies)?;
     let found = catalog::explain(&packs, &args.rule);
     if found.is_empty() {
         let ids = rule_ids(&packs);

@@ -18,6 +18,8 @@ pub struct Pack {
     pub source: String,
     /// Sorted by `effective_from`.
     pub versions: Vec<Arc<PackVersion>>,
+    /// The shipped pack of the same id this pack replaces in the run (its source), if any.
+    pub replaces: Option<String>,
 }
 
 impl Pack {

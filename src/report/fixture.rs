@@ -114,5 +114,6 @@ pub fn pack(id: &str, versions: &[&str]) -> Pack {
         id: id.into(),
         source: String::new(),
         versions: versions.iter().map(version).collect(),
+        replaces: None,
     }
 }

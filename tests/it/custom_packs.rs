@@ -118,8 +118,10 @@ fn a_folder_of_packs_loads_each_pack() {
     assert_eq!(of_rule(&r.json(), "LOC-002").len(), 1);
 }
 
+/// Beside `builtin`, a folder's pack with a shipped pack's id replaces the shipped pack (its
+/// rules and versions are the folder's), and the run says so.
 #[test]
-fn a_pack_with_a_builtin_id_beside_builtin_is_refused() {
+fn a_pack_with_a_builtin_id_beside_builtin_replaces_it_and_says_so() {
     let r = check_json(
         &bundle("custom_pack"),
         &[
@@ -129,18 +131,28 @@ fn a_pack_with_a_builtin_id_beside_builtin_is_refused() {
             "fixtures/packs/dup_builtin",
         ],
     );
-    assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stdout.is_empty());
+    assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
-        r.stderr.contains("`cms-direct-supervision`"),
+        r.stderr.contains(
+            "pack `cms-direct-supervision` from `fixtures/packs/dup_builtin` replaces the shipped pack"
+        ),
         "{}",
         r.stderr
     );
+    let doc = r.json();
+    assert_eq!(of_rule(&doc, "LOC-001").len(), 1);
     assert!(
-        r.stderr.contains("fixtures/packs/dup_builtin"),
-        "{}",
-        r.stderr
+        of_rule(&doc, "SUP-002").is_empty(),
+        "the shipped SUP rules still ran"
     );
+    let cms: Vec<&str> = doc["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["id"] == "cms-direct-supervision")
+        .map(|p| p["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(cms, ["fixtures/packs/dup_builtin/1.0.0.toml"]);
     // alone, it replaces nothing and runs
     let r = check_json(
         &bundle("custom_pack"),

@@ -1,7 +1,7 @@
 //! `vigil policy diff`, `vigil policy catalog`, `vigil explain`, shell completions and the man
 //! page: exit codes and the facts each output must carry.
 
-use crate::common::{bundle, run};
+use crate::common::{bundle, check_json, run};
 
 const CMS2: &str = "cms-direct-supervision@2.0.0";
 const CMS3: &str = "cms-direct-supervision@3.0.0";
@@ -383,4 +383,90 @@ fn man_page_is_roff() {
     assert!(first_macro.starts_with(".TH vigil 1"), "{first_macro}");
     assert!(r.stdout.contains(".SH NAME"));
     assert!(r.stdout.contains("explain"));
+}
+
+/// findings.json with each policy's `path` (where the pack was read from) left out.
+fn without_policy_paths(stdout: &str) -> serde_json::Value {
+    let mut doc: serde_json::Value = serde_json::from_str(stdout).unwrap();
+    for p in doc["policies"].as_array_mut().unwrap() {
+        p.as_object_mut().unwrap().remove("path");
+    }
+    doc
+}
+
+/// `vigil policy init DIR` writes an editable copy of the shipped packs, with their tests and
+/// README; checking with the copy judges exactly as the built-in packs (only where each pack was
+/// read from differs), the copy's own tests pass, and nothing is overwritten on a second run.
+#[test]
+fn policy_init_writes_a_copy_that_judges_as_the_shipped_packs() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("policies");
+    let copy_arg = copy.to_str().unwrap();
+    let r = run(&["policy", "init", copy_arg]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for f in [
+        "README.md",
+        "cms-direct-supervision/3.0.0.toml",
+        "contrast-reactions/rxn002.rhai",
+    ] {
+        assert!(copy.join(f).is_file(), "{f} not written");
+    }
+    assert!(copy.join("network-benchmarks/tests").is_dir());
+    let ours = check_json("fixtures/bundles/demo", &["--policies", copy_arg]);
+    let shipped = check_json("fixtures/bundles/demo", &[]);
+    assert_eq!(ours.code, shipped.code);
+    assert_eq!(
+        without_policy_paths(&ours.stdout),
+        without_policy_paths(&shipped.stdout)
+    );
+    let tests = run(&["policy", "test", copy_arg]);
+    assert_eq!(tests.code, 0, "{}{}", tests.stdout, tests.stderr);
+    // A second init into the same folder writes nothing.
+    let again = run(&["policy", "init", copy_arg]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
+    let unknown = run(&["policy", "init", copy_arg, "--pack", "network-benchmark"]);
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("did you mean `network-benchmarks`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+/// A pack from a folder with a shipped pack's id replaces the shipped pack beside `builtin`, in
+/// its place, and the run says so on stderr.
+#[test]
+fn a_folder_pack_replaces_the_shipped_pack_of_its_id_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("nb");
+    let r = run(&[
+        "policy",
+        "init",
+        copy.to_str().unwrap(),
+        "--pack",
+        "network-benchmarks",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let pack = copy.join("network-benchmarks");
+    let ours = check_json(
+        "fixtures/bundles/demo",
+        &[
+            "--policies",
+            "builtin",
+            "--policies",
+            pack.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        ours.stderr.contains("pack `network-benchmarks`")
+            && ours.stderr.contains("replaces the shipped pack"),
+        "{}",
+        ours.stderr
+    );
+    let shipped = check_json("fixtures/bundles/demo", &[]);
+    assert_eq!(
+        without_policy_paths(&ours.stdout),
+        without_policy_paths(&shipped.stdout)
+    );
 }

@@ -46,6 +46,7 @@ pub fn load_pack(source: &PackSource) -> Result<Pack, PolicyError> {
         id,
         source: source.label(),
         versions: versions.into_iter().map(Arc::new).collect(),
+        replaces: None,
     })
 }
 

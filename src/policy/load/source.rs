@@ -89,7 +89,29 @@ pub fn load_packs(args: &[String]) -> Result<Vec<Pack>, PolicyError> {
     }
     let mut packs: Vec<Pack> = Vec::new();
     for source in sources {
-        let pack = load_pack(&source)?;
+        let mut pack = load_pack(&source)?;
+        // A pack from a folder replaces the shipped pack of its id (an edited copy, as
+        // `vigil policy init` writes), in the shipped pack's place; the run says so.
+        let shipped = packs.iter().position(|p| {
+            p.id == pack.id
+                && p.source.starts_with("builtin:")
+                && !pack.source.starts_with("builtin:")
+        });
+        if let Some(i) = shipped {
+            let old = packs.remove(i);
+            pack.replaces = Some(old.source);
+            packs.insert(i, pack);
+            continue;
+        }
+        // The same, the other way round: the folder's pack came first.
+        if pack.source.starts_with("builtin:")
+            && let Some(copy) = packs
+                .iter_mut()
+                .find(|p| p.id == pack.id && !p.source.starts_with("builtin:"))
+        {
+            copy.replaces = Some(pack.source);
+            continue;
+        }
         if let Some(other) = packs.iter().find(|p| p.id == pack.id) {
             return Err(PolicyError::new(
                 pack.source.clone(),
@@ -99,13 +121,18 @@ pub fn load_packs(args: &[String]) -> Result<Vec<Pack>, PolicyError> {
                 ),
             )
             .with_help(Some(
-                "give the custom pack its own `pack.id`, or leave out the one you replace".into(),
+                "give the custom pack its own `pack.id`, or pass only one of the two".into(),
             )));
         }
         packs.push(pack);
     }
-    if !packs.iter().any(|p| p.id == EXPORT_INTEGRITY) {
-        packs.insert(0, export_integrity_pack()?);
+    match packs.iter_mut().find(|p| p.id == EXPORT_INTEGRITY) {
+        None => packs.insert(0, export_integrity_pack()?),
+        // A copy of the pack that always runs replaces the shipped one.
+        Some(copy) if !copy.source.starts_with("builtin:") && copy.replaces.is_none() => {
+            copy.replaces = Some(format!("builtin:{EXPORT_INTEGRITY}"));
+        }
+        Some(_) => {}
     }
     Ok(packs)
 }
