@@ -83,23 +83,6 @@ fn reaction_rate_needs_min_exams() {
     assert!(rule_reasons(&doc, "BEN-003").contains("min_exams"));
 }
 
-/// The network-benchmarks pack copied under `dir` with its policy file passed through `edit`.
-fn edited_benchmarks(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
-    let from = crate::common::root().join("policies/network-benchmarks");
-    let to = dir.join("network-benchmarks");
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let is_policy = path.extension().is_some_and(|e| e == "toml");
-            let text = if is_policy { edit(&text) } else { text };
-            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
-        }
-    }
-    to
-}
-
 /// What a response threshold moves, over the demo with a copy of network-benchmarks (and the
 /// shipped contrast-reactions): the rule's findings, the share's overall value and recorded
 /// threshold, the first finding's citation, and the report's tile and histogram.
@@ -156,8 +139,12 @@ fn threshold_outcome(pack: &std::path::Path, rule: &str, share_id: &str) -> Thre
 #[test]
 fn risk_s_moves_ben001_the_share_the_citation_and_the_report() {
     let dir = tempfile::tempdir().unwrap();
-    let same = edited_benchmarks(&dir.path().join("same"), str::to_string);
-    let edited = edited_benchmarks(&dir.path().join("sixty"), |t| {
+    let same = crate::common::edited_pack(
+        &dir.path().join("same"),
+        "network-benchmarks",
+        str::to_string,
+    );
+    let edited = crate::common::edited_pack(&dir.path().join("sixty"), "network-benchmarks", |t| {
         assert!(t.contains("risk_s = 90\n"));
         t.replace("risk_s = 90\n", "risk_s = 60\n")
     });
@@ -189,11 +176,16 @@ fn risk_s_moves_ben001_the_share_the_citation_and_the_report() {
 #[test]
 fn best_in_class_s_moves_ben002_the_share_the_citation_and_the_report() {
     let dir = tempfile::tempdir().unwrap();
-    let same = edited_benchmarks(&dir.path().join("same"), str::to_string);
-    let edited = edited_benchmarks(&dir.path().join("twenty"), |t| {
-        assert!(t.contains("best_in_class_s = 30\n"));
-        t.replace("best_in_class_s = 30\n", "best_in_class_s = 20\n")
-    });
+    let same = crate::common::edited_pack(
+        &dir.path().join("same"),
+        "network-benchmarks",
+        str::to_string,
+    );
+    let edited =
+        crate::common::edited_pack(&dir.path().join("twenty"), "network-benchmarks", |t| {
+            assert!(t.contains("best_in_class_s = 30\n"));
+            t.replace("best_in_class_s = 30\n", "best_in_class_s = 20\n")
+        });
     let share = "response.share_within_best_in_class";
     let (a, b) = (
         threshold_outcome(&same, "BEN-002", share),
@@ -241,12 +233,17 @@ fn coverage_reasons_move_ben005_and_the_coverage_gap_metrics() {
             .clone();
         (reasons, gap)
     };
-    let same = edited_benchmarks(&dir.path().join("same"), str::to_string);
-    let narrow = edited_benchmarks(&dir.path().join("narrow"), |t| {
-        let old = r#"coverage_reasons = ["coverage_gap", "supervisor_unavailable"]"#;
-        assert!(t.contains(old));
-        t.replace(old, r#"coverage_reasons = ["coverage_gap"]"#)
-    });
+    let same = crate::common::edited_pack(
+        &dir.path().join("same"),
+        "network-benchmarks",
+        str::to_string,
+    );
+    let narrow =
+        crate::common::edited_pack(&dir.path().join("narrow"), "network-benchmarks", |t| {
+            let old = r#"coverage_reasons = ["coverage_gap", "supervisor_unavailable"]"#;
+            assert!(t.contains(old));
+            t.replace(old, r#"coverage_reasons = ["coverage_gap"]"#)
+        });
     let ((reasons, gap), (reasons2, gap2)) = (outcome(&same), outcome(&narrow));
     assert!(
         reasons.iter().any(|r| r == "supervisor_unavailable"),

@@ -188,3 +188,22 @@ pub fn folder_contents(dir: &Path) -> Vec<(String, Vec<u8>)> {
     all.sort();
     all
 }
+
+/// A copy of the shipped pack `id` (its files, without its tests) under `dir`, each policy file
+/// passed through `edit`: a compliance officer's edit, made without code. Returns the copy's
+/// folder.
+pub fn edited_pack(dir: &Path, id: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let from = root().join("policies").join(id);
+    let to = dir.join(id);
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let is_policy = path.extension().is_some_and(|e| e == "toml");
+            let text = if is_policy { edit(&text) } else { text };
+            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+    to
+}

@@ -191,27 +191,6 @@ fn rule_summaries_count_failures_and_not_applicable_reasons() {
     }
 }
 
-/// The contrast-reactions pack (without its tests) copied under `dir`, its policy file passed
-/// through `edit`; returns the copy's folder.
-fn edited_pack(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
-    let from = root().join("policies/contrast-reactions");
-    let to = dir.join("contrast-reactions");
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let text = if path.extension().is_some_and(|e| e == "toml") {
-                edit(&text)
-            } else {
-                text
-            };
-            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
-        }
-    }
-    to
-}
-
 /// RXN-002, BEN-004 and `reactions.documentation_complete_share` over the demo with these
 /// contrast-reactions and the shipped network-benchmarks: (RXN-002 findings on moderate
 /// reactions, BEN-004's messages, which state each facility's share, the overall share).
@@ -256,8 +235,12 @@ fn documentation_outcomes(pack: &std::path::Path) -> (usize, Vec<String>, f64) {
 #[test]
 fn one_more_documentation_element_moves_the_rule_the_benchmark_and_the_metric() {
     let dir = tempfile::tempdir().unwrap();
-    let same = edited_pack(&dir.path().join("same"), str::to_string);
-    let more = edited_pack(&dir.path().join("more"), |text| {
+    let same = crate::common::edited_pack(
+        &dir.path().join("same"),
+        "contrast-reactions",
+        str::to_string,
+    );
+    let more = crate::common::edited_pack(&dir.path().join("more"), "contrast-reactions", |text| {
         let old = r#""responder_id", "vitals_recorded"]"#;
         assert!(text.contains(old), "the shipped groups changed");
         text.replace(

@@ -150,24 +150,6 @@ fn hospital_outpatient_findings_under_3_0_0_say_unverified() {
     }
 }
 
-/// The cms-direct-supervision pack (without its tests) copied under `dir`, each policy file
-/// passed through `edit`.
-fn edited_cms_pack(dir: &std::path::Path, edit: impl Fn(&str) -> String) -> std::path::PathBuf {
-    let from = crate::common::root().join("policies/cms-direct-supervision");
-    let to = dir.join("cms-direct-supervision");
-    std::fs::create_dir_all(&to).unwrap();
-    for entry in std::fs::read_dir(&from).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            let text = std::fs::read_to_string(&path).unwrap();
-            let is_policy = path.extension().is_some_and(|e| e == "toml");
-            let text = if is_policy { edit(&text) } else { text };
-            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
-        }
-    }
-    to
-}
-
 /// Over the demo with a copy of the pack: the findings whose evidence says the exam requires
 /// direct supervision, and the SUP-002 findings.
 fn levels_and_sup002(pack: &std::path::Path) -> (usize, usize) {
@@ -188,14 +170,22 @@ fn levels_and_sup002(pack: &std::path::Path) -> (usize, usize) {
 #[test]
 fn indicator_02_mapped_to_general_changes_the_required_level() {
     let dir = tempfile::tempdir().unwrap();
-    let same = edited_cms_pack(&dir.path().join("same"), str::to_string);
-    let general = edited_cms_pack(&dir.path().join("general"), |text| {
-        assert!(
-            text.contains(r#""02" = "direct""#),
-            "the shipped levels changed"
-        );
-        text.replace(r#""02" = "direct""#, r#""02" = "general""#)
-    });
+    let same = crate::common::edited_pack(
+        &dir.path().join("same"),
+        "cms-direct-supervision",
+        str::to_string,
+    );
+    let general = crate::common::edited_pack(
+        &dir.path().join("general"),
+        "cms-direct-supervision",
+        |text| {
+            assert!(
+                text.contains(r#""02" = "direct""#),
+                "the shipped levels changed"
+            );
+            text.replace(r#""02" = "direct""#, r#""02" = "general""#)
+        },
+    );
     let (direct, sup002) = levels_and_sup002(&same);
     let (direct2, sup002_2) = levels_and_sup002(&general);
     assert!(
