@@ -108,6 +108,13 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
     let known: Vec<&str> = version.parameters.keys().map(String::as_str).collect();
     // Pack data is read by the engine itself, whether or not a rule names it.
     let mut used: BTreeSet<String> = PACK_DATA_PARAMETERS.iter().map(|p| p.to_string()).collect();
+    // So are those the version's `[[metric]]` conditions read.
+    used.extend(
+        version
+            .declared_metrics
+            .iter()
+            .flat_map(|m| m.parameters.keys().cloned()),
+    );
     // So are the parameters of the metric families the version computes.
     for (family, names) in FAMILY_PARAMETERS {
         if version.metrics.iter().any(|m| m == family) {

@@ -7,6 +7,7 @@
 //! (so the overall group always holds every record).
 
 mod cancellations;
+mod declared;
 mod reactions;
 mod sessions;
 #[cfg(test)]
@@ -109,6 +110,15 @@ impl MetricFamilies {
             cancellations: source("cancellations"),
         }
     }
+}
+
+/// Every metric of the packs: the families they name and the metrics they declare
+/// (`[[metric]]`), sorted by id, then by group.
+pub fn compute_all(world: &World, packs: &[Pack]) -> Vec<Metric> {
+    let mut out = compute(world, &MetricFamilies::of(packs));
+    declared::compute(world, packs, &mut out);
+    out.sort_by(compare);
+    out
 }
 
 /// Every metric of the requested families, sorted by id, then by group (as its sorted list of

@@ -86,7 +86,8 @@ impl<T> Dated<T> {
 }
 
 impl PackData {
-    /// The first procedure codes table any version ships, and every version's documentation.
+    /// The first procedure codes table any version ships, and every version's documentation
+    /// groups and supervision levels.
     pub fn of(packs: &[Pack]) -> PackData {
         let versions = || packs.iter().flat_map(|p| p.versions.iter());
         let dated = |v: &PackVersion| Dated {

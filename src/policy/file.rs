@@ -17,6 +17,35 @@ pub struct PolicyFile {
     pub parameters: BTreeMap<String, toml::Value>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Spanned<RuleSpec>>,
+    #[serde(default, rename = "metric")]
+    pub metrics: Vec<Spanned<MetricSpec>>,
+}
+
+/// A `[[metric]]` table: a figure the pack computes over the records in scope, by group.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricSpec {
+    pub id: Spanned<String>,
+    pub title: String,
+    pub dataset: Spanned<String>,
+    /// The records the metric is about (the denominator of a share), in the `when` language.
+    #[serde(default)]
+    pub when: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    /// `count`, `share`, `per_1000`, `median` or `percentile`.
+    pub kind: Spanned<String>,
+    /// For `share` and `per_1000`: the records counted (the numerator), in the `when` language.
+    #[serde(default)]
+    pub counts: Option<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+    /// For `median` and `percentile`: the numeric field measured.
+    #[serde(default)]
+    pub field: Option<Spanned<String>>,
+    /// For `percentile`: which one, between 0 and 1 (0.9 for the 90th).
+    #[serde(default)]
+    pub p: Option<Spanned<f64>>,
+    /// The group keys: `facility_id`, `month` (each value is emitted overall and by every
+    /// combination of these).
+    #[serde(default)]
+    pub groups: Vec<Spanned<String>>,
 }
 
 /// Parameters the engine reads as pack data (beside any rule that names them).

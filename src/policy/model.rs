@@ -67,6 +67,8 @@ pub struct PackVersion {
     /// The supervision level each CMS supervision indicator requires (`supervision_levels`,
     /// `unlisted_contrast_level`), when the version declares it.
     pub supervision_levels: Option<Arc<SupervisionLevels>>,
+    /// The `[[metric]]` declarations, in file order.
+    pub declared_metrics: Vec<DeclaredMetric>,
 }
 
 /// The parameters a metric family reads from the version that names it; a version that names
@@ -118,6 +120,42 @@ pub const RESPONSE_PARAMETERS: [&str; 2] = ["best_in_class_s", "risk_s"];
 
 /// The cancellation reasons that count as a lack of coverage (the cancellations family).
 pub const COVERAGE_REASONS: &str = "coverage_reasons";
+
+/// A metric a pack declares with `[[metric]]`.
+#[derive(Debug, Clone)]
+pub struct DeclaredMetric {
+    pub id: String,
+    pub title: String,
+    pub dataset: Dataset,
+    pub when: Vec<Condition>,
+    pub kind: MetricKind,
+    /// The group keys besides the overall group, in [`METRIC_GROUP_KEYS`] order.
+    pub groups: Vec<String>,
+    /// The parameters its conditions read (`{ param = NAME }`), with their values.
+    pub parameters: BTreeMap<String, toml::Value>,
+}
+
+/// What a declared metric computes over the records in scope.
+#[derive(Debug, Clone)]
+pub enum MetricKind {
+    Count,
+    /// Records meeting the conditions / records in scope (times `scale`: 1 or 1,000).
+    Share {
+        counts: Vec<Condition>,
+        scale: f64,
+    },
+    /// The `p` quantile (median: 0.5) of a numeric field over the records that have it.
+    Quantile {
+        field: (String, FieldRef),
+        p: f64,
+    },
+}
+
+/// The kinds a `[[metric]]` may have.
+pub const METRIC_KINDS: [&str; 5] = ["count", "share", "per_1000", "median", "percentile"];
+
+/// The group keys a `[[metric]]` may ask for: the record's facility, and the month of its date.
+pub const METRIC_GROUP_KEYS: [&str; 2] = ["facility_id", "month"];
 
 /// The levels of supervision 42 CFR 410.32(b)(3) defines, and `not_applicable` (indicator 09):
 /// the vocabulary `supervision_levels` maps indicators to, and `required_level` takes.

@@ -108,6 +108,7 @@ pub fn pack(id: &str, versions: &[&str]) -> Pack {
             scripts: Vec::new(),
             documentation: None,
             supervision_levels: None,
+            declared_metrics: Vec::new(),
         })
     };
     Pack {

@@ -171,3 +171,127 @@ fn the_same_pack_twice_is_refused() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("lakeside-local"), "{}", r.stderr);
 }
+
+/// A metric declared in a pack (`[[metric]]`), with no code: over the hand-made metrics bundle,
+/// the share of completed exams with contrast, overall and by facility, equals what the export
+/// itself says, and a count by month adds up to the overall count.
+#[test]
+fn a_declared_metric_is_computed_from_the_pack_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("local-metrics");
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("1.0.0.toml"),
+        r#"format_version = 1
+[pack]
+id = "local-metrics"
+version = "1.0.0"
+title = "Local metrics"
+
+[[metric]]
+id = "exams.contrast_share"
+title = "Completed exams with contrast"
+dataset = "exams"
+when = { status = "completed" }
+kind = "share"
+counts = { contrast = true }
+groups = ["facility_id"]
+
+[[metric]]
+id = "exams.completed"
+title = "Completed exams"
+dataset = "exams"
+when = { status = "completed" }
+kind = "count"
+groups = ["month"]
+"#,
+    )
+    .unwrap();
+    let doc = check_json(&bundle("metrics"), &["--policies", pack.to_str().unwrap()]).json();
+    let metric = |id: &str, group: &[(&str, &str)]| -> serde_json::Value {
+        doc["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| {
+                let g = m["group"].as_object().unwrap();
+                m["id"] == id
+                    && g.len() == group.len()
+                    && group
+                        .iter()
+                        .all(|(k, v)| g.get(*k).and_then(|x| x.as_str()) == Some(v))
+            })
+            .unwrap_or_else(|| panic!("no {id} {group:?}"))
+            .clone()
+    };
+    // What the export says, read independently of vigil.
+    let mut reader =
+        csv::Reader::from_path(crate::common::root().join("fixtures/bundles/metrics/exams.csv"))
+            .unwrap();
+    let (mut completed, mut with_contrast) = (0u64, 0u64);
+    let (mut f1, mut f1_contrast) = (0u64, 0u64);
+    for row in reader.records() {
+        let row = row.unwrap();
+        if &row[3] == "completed" {
+            completed += 1;
+            with_contrast += u64::from(&row[7] == "true");
+            if &row[1] == "F1" {
+                f1 += 1;
+                f1_contrast += u64::from(&row[7] == "true");
+            }
+        }
+    }
+    let overall = metric("exams.contrast_share", &[]);
+    assert_eq!(overall["numerator"], with_contrast as f64);
+    assert_eq!(overall["denominator"], completed as f64);
+    assert_eq!(overall["policy"], "local-metrics");
+    assert_eq!(overall["parameters"], serde_json::json!({}));
+    let by_f1 = metric("exams.contrast_share", &[("facility_id", "F1")]);
+    assert_eq!(by_f1["numerator"], f1_contrast as f64);
+    assert_eq!(by_f1["denominator"], f1 as f64);
+    assert_eq!(metric("exams.completed", &[])["value"], completed as f64);
+    let months: f64 = doc["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["id"] == "exams.completed" && m["group"].get("month").is_some())
+        .map(|m| m["value"].as_f64().unwrap())
+        .sum();
+    assert_eq!(months, completed as f64);
+    // No shape that was not asked for.
+    assert!(
+        doc["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| { m["id"] != "exams.contrast_share" || m["group"].get("month").is_none() })
+    );
+}
+
+/// The example pack of a compliance officer's own metrics runs beside the shipped packs.
+#[test]
+fn the_example_metrics_pack_runs_beside_the_shipped_packs() {
+    let doc = check_json(
+        &bundle("demo"),
+        &[
+            "--policies",
+            "builtin",
+            "--policies",
+            "fixtures/packs/lot_metric",
+        ],
+    )
+    .json();
+    let ids: std::collections::BTreeSet<&str> = doc["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains("exams.contrast_lot_share") && ids.contains("exams.contrast_dose_median_ml")
+    );
+    assert!(
+        ids.contains("response.share_over_risk"),
+        "the shipped metrics still run"
+    );
+}

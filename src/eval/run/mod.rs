@@ -13,7 +13,7 @@ mod versions;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::eval::metrics::{self, MetricFamilies};
+use crate::eval::metrics;
 use crate::eval::model::{Finding, RuleSummary};
 use crate::eval::quality::{QualityReport, data_quality};
 use crate::eval::world::World;
@@ -112,14 +112,13 @@ impl Tally {
 pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalError> {
     let mut findings = Vec::new();
     let mut summaries: Vec<RuleSummary> = Vec::new();
-    let families = MetricFamilies::of(packs);
 
     // Data quality and the metrics run beside the rules: they share nothing but the world.
     let ((quality, metrics), judged) = rayon::join(
         || {
             rayon::join(
                 || data_quality(&world.bundle),
-                || metrics::compute(world, &families),
+                || metrics::compute_all(world, packs),
             )
         },
         || {

@@ -9,6 +9,7 @@ mod check;
 mod check_script;
 mod context;
 mod literal;
+mod metric;
 mod pack;
 mod pack_data;
 mod rule;

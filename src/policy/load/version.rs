@@ -9,6 +9,7 @@ use toml::Spanned;
 
 use super::context::FileCtx;
 use super::literal::toml_date;
+use super::metric::build_metrics;
 use super::pack_data::{documentation, supervision_levels};
 use super::rule::build_rules;
 use super::source::PackSource;
@@ -51,6 +52,7 @@ pub fn load_version(
     let rules = build_rules(&file.rules, &ctx, &mut scripts)?;
     let documentation = documentation(&data, &ctx)?;
     let supervision_levels = supervision_levels(&data, &ctx)?;
+    let declared_metrics = build_metrics(&file.metrics, &ctx)?;
     Ok(PackVersion {
         pack_id: id,
         version,
@@ -72,6 +74,7 @@ pub fn load_version(
         scripts,
         documentation,
         supervision_levels,
+        declared_metrics,
     })
 }
 
