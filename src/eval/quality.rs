@@ -18,6 +18,7 @@ use serde_json::{Map, Value as Json};
 
 use crate::bundle::schema::Dataset;
 use crate::bundle::{Bundle, Record, ZoneLookup};
+use crate::policy::model::builtin;
 
 /// One data-quality observation; the engine turns it into a finding of the export-integrity pack.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,12 +59,12 @@ pub fn data_quality(bundle: &Bundle) -> QualityReport {
         evaluated: BTreeMap::new(),
     };
     let passes: [(&'static str, Pass); 6] = [
-        ("DQ-001", fields::check),
-        ("DQ-002", keys::check_repeats),
-        ("DQ-003", keys::check_references),
-        ("DQ-004", times::check_order),
-        ("DQ-005", times::check_dst),
-        ("DQ-006", period::check),
+        (builtin::FIELD_VALUES, fields::check),
+        (builtin::UNIQUE_KEYS, keys::check_repeats),
+        (builtin::REFERENCES, keys::check_references),
+        (builtin::TIME_ORDER, times::check_order),
+        (builtin::LOCAL_TIMES, times::check_dst),
+        (builtin::PERIOD, period::check),
     ];
     for (rule, pass) in passes {
         let mut evaluated = 0;
@@ -75,7 +76,7 @@ pub fn data_quality(bundle: &Bundle) -> QualityReport {
         report.evaluated.insert(rule, evaluated);
     }
     let (files, unreadable) = unreadable_input(bundle);
-    report.evaluated.insert("DQ-007", files);
+    report.evaluated.insert(builtin::READABLE_LINES, files);
     report.observations.extend(unreadable);
     report
 }
@@ -210,7 +211,7 @@ fn unreadable_input(bundle: &Bundle) -> (u64, Vec<Observation>) {
         let file_index = u32::try_from(index).unwrap_or(u32::MAX);
         for problem in &file.problems {
             out.push(Observation {
-                rule: "DQ-007",
+                rule: builtin::READABLE_LINES,
                 dataset: file.dataset,
                 record: None,
                 file: file_index,

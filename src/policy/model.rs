@@ -367,7 +367,32 @@ pub enum TemplatePart {
     Evidence(String),
 }
 
-/// Checks computed in Rust that a policy file may name with `kind = "builtin"`.
+/// The checks computed in Rust that a pack names with `kind = "builtin"`: the reader's own
+/// data-quality work (the shipped export-integrity pack gives them the rule ids DQ-001..DQ-007).
+pub mod builtin {
+    /// Required fields present, values that parse as their type (DQ-001).
+    pub const FIELD_VALUES: &str = "field_values";
+    /// Keys that do not repeat (DQ-002).
+    pub const UNIQUE_KEYS: &str = "unique_keys";
+    /// References that name a record (DQ-003).
+    pub const REFERENCES: &str = "references";
+    /// Times in order (DQ-004).
+    pub const TIME_ORDER: &str = "time_order";
+    /// Naive local times that exist and are unambiguous (DQ-005).
+    pub const LOCAL_TIMES: &str = "local_times";
+    /// Dates of service within the bundle's period (DQ-006).
+    pub const PERIOD: &str = "period";
+    /// Every line readable (DQ-007).
+    pub const READABLE_LINES: &str = "readable_lines";
+}
+
+/// Every built-in check, as `kind = "builtin", name = ...` names it.
 pub const BUILTIN_CHECKS: [&str; 7] = [
-    "DQ-001", "DQ-002", "DQ-003", "DQ-004", "DQ-005", "DQ-006", "DQ-007",
+    builtin::FIELD_VALUES,
+    builtin::UNIQUE_KEYS,
+    builtin::REFERENCES,
+    builtin::TIME_ORDER,
+    builtin::LOCAL_TIMES,
+    builtin::PERIOD,
+    builtin::READABLE_LINES,
 ];

@@ -6,6 +6,7 @@ use super::{Ctx, Observation, evidence, scan};
 use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, FieldDef, FieldType, Required, SUPERVISION_INDICATORS, col};
 use crate::bundle::value::Value;
+use crate::policy::model::builtin;
 use crate::suggest::did_you_mean;
 
 pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) {
@@ -17,7 +18,7 @@ pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) 
                 Value::Invalid(raw) => {
                     let detail = invalid_detail(dataset, field, raw);
                     out.push(ctx.observe(
-                        "DQ-001",
+                        builtin::FIELD_VALUES,
                         dataset,
                         index,
                         record,
@@ -38,7 +39,7 @@ pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) 
                         Required::WhenContrast => " (required when `contrast` is true)",
                     };
                     out.push(ctx.observe(
-                        "DQ-001",
+                        builtin::FIELD_VALUES,
                         dataset,
                         index,
                         record,
@@ -54,7 +55,7 @@ pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) 
             && !SUPERVISION_INDICATORS.contains(&code)
         {
             out.push(ctx.observe(
-                "DQ-001",
+                builtin::FIELD_VALUES,
                 dataset,
                 index,
                 record,

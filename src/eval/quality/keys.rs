@@ -4,6 +4,7 @@ use serde_json::Value as Json;
 
 use super::{Ctx, Observation, evidence, key_column, scan};
 use crate::bundle::schema::{Dataset, col};
+use crate::policy::model::builtin;
 
 /// The references DQ-003 checks (docs/bundle-format.md, "Datasets and fields"): dataset,
 /// column, target dataset.
@@ -86,7 +87,7 @@ pub(super) fn check_repeats(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observ
         {
             let at = ctx.location(first);
             out.push(ctx.observe(
-                "DQ-002",
+                builtin::UNIQUE_KEYS,
                 dataset,
                 index,
                 record,
@@ -129,7 +130,7 @@ pub(super) fn check_references(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Obs
             evaluated = true;
             if ctx.keys.first(target, value).is_none() {
                 out.push(ctx.observe(
-                    "DQ-003",
+                    builtin::REFERENCES,
                     dataset,
                     index,
                     record,

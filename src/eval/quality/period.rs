@@ -5,6 +5,7 @@ use serde_json::Value as Json;
 use super::{Ctx, Observation, evidence, scan};
 use crate::bundle::schema::{Dataset, col};
 use crate::eval::dos::exam_dos;
+use crate::policy::model::builtin;
 
 /// Evaluated = exams with a DOS; exams without one are DQ-001's (missing `scheduled_at`).
 pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) {
@@ -31,7 +32,7 @@ pub(super) fn check(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observation>) 
             "scheduled_at"
         };
         out.push(ctx.observe(
-            "DQ-006",
+            builtin::PERIOD,
             dataset,
             index,
             record,

@@ -10,6 +10,7 @@ use crate::bundle::BundleFile;
 use crate::bundle::manifest::Manifest;
 use crate::bundle::read::{Format, ReadProblem};
 use crate::bundle::value::{DstProblem, Value};
+use crate::policy::model::builtin;
 
 const MANIFEST: &str = r#"
 [bundle]
@@ -147,19 +148,20 @@ fn a_clean_bundle_has_no_observations() {
     add(&mut b, Dataset::Exams, &exam("E1"));
     let report = data_quality(&b);
     assert_eq!(report.observations, vec![]);
-    let evaluated: Vec<(&str, u64)> = report.evaluated.iter().map(|(k, v)| (*k, *v)).collect();
-    assert_eq!(
-        evaluated,
-        vec![
-            ("DQ-001", 3),
-            ("DQ-002", 3),
-            ("DQ-003", 1),
-            ("DQ-004", 1),
-            ("DQ-005", 1),
-            ("DQ-006", 1),
-            ("DQ-007", 3),
-        ]
-    );
+    let evaluated: std::collections::BTreeMap<&str, u64> =
+        report.evaluated.iter().map(|(k, v)| (*k, *v)).collect();
+    let expected: std::collections::BTreeMap<&str, u64> = [
+        (builtin::FIELD_VALUES, 3),
+        (builtin::UNIQUE_KEYS, 3),
+        (builtin::REFERENCES, 1),
+        (builtin::TIME_ORDER, 1),
+        (builtin::LOCAL_TIMES, 1),
+        (builtin::PERIOD, 1),
+        (builtin::READABLE_LINES, 3),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(evaluated, expected);
 }
 
 #[test]
@@ -177,7 +179,7 @@ fn dq001_reports_invalid_values_with_their_type() {
         ),
     );
     let report = data_quality(&b);
-    let found = of(&report, "DQ-001");
+    let found = of(&report, builtin::FIELD_VALUES);
     assert_eq!(found.len(), 2, "{found:#?}");
     assert_eq!(found[0].key, "E-12");
     assert_eq!(
@@ -204,7 +206,7 @@ fn dq001_reports_missing_required_fields_and_uses_file_line_without_a_key() {
     add(&mut b, Dataset::Facilities, &[("facility_id", s("F2"))]);
     add(&mut b, Dataset::Coverage, &[("supervisor_id", s("P1"))]);
     let report = data_quality(&b);
-    let found = of(&report, "DQ-001");
+    let found = of(&report, builtin::FIELD_VALUES);
     let summary: Vec<(&str, &str)> = found
         .iter()
         .map(|o| (o.key.as_str(), o.evidence["field"].as_str().unwrap()))
@@ -224,7 +226,7 @@ fn dq001_reports_missing_required_fields_and_uses_file_line_without_a_key() {
         found[0].message,
         "facilities `F2`: required field `setting` is missing"
     );
-    assert_eq!(report.evaluated["DQ-001"], 4);
+    assert_eq!(report.evaluated[builtin::FIELD_VALUES], 4);
 }
 
 #[test]
@@ -249,7 +251,7 @@ fn dq001_conditional_fields_follow_status_and_contrast() {
         &with(exam("E6"), &[("contrast", invalid("maybe"))]),
     );
     let report = data_quality(&b);
-    let summary: Vec<(&str, &str)> = of(&report, "DQ-001")
+    let summary: Vec<(&str, &str)> = of(&report, builtin::FIELD_VALUES)
         .iter()
         .map(|o| (o.key.as_str(), o.evidence["field"].as_str().unwrap()))
         .collect();
@@ -264,7 +266,7 @@ fn dq001_conditional_fields_follow_status_and_contrast() {
             ("E6", "contrast"),
         ]
     );
-    let e1 = &of(&report, "DQ-001")[0];
+    let e1 = &of(&report, builtin::FIELD_VALUES)[0];
     assert_eq!(
         e1.message,
         "exams `E1`: required field `started_at` is missing (required when `status` is `completed`)"
@@ -280,7 +282,7 @@ fn dq001_unknown_facility_zone_says_so() {
         &with(facility("F1"), &[("timezone", invalid("America/Chicgo"))]),
     );
     let report = data_quality(&b);
-    let found = of(&report, "DQ-001");
+    let found = of(&report, builtin::FIELD_VALUES);
     assert_eq!(found.len(), 1);
     assert!(
         found[0]
@@ -306,7 +308,7 @@ fn dq001_supervision_indicator_must_be_exactly_a_listed_code() {
         );
     }
     let report = data_quality(&b);
-    let found = of(&report, "DQ-001");
+    let found = of(&report, builtin::FIELD_VALUES);
     let values: Vec<(&str, &str)> = found
         .iter()
         .map(|o| (o.key.as_str(), o.evidence["value"].as_str().unwrap()))
@@ -356,7 +358,7 @@ fn dq002_counts_every_repeat_after_the_first() {
         add(&mut b, Dataset::Coverage, &window);
     }
     let report = data_quality(&b);
-    let found = of(&report, "DQ-002");
+    let found = of(&report, builtin::UNIQUE_KEYS);
     assert_eq!(found.len(), 2, "{found:#?}");
     assert_eq!((found[0].record, found[1].record), (Some(2), Some(3)));
     assert_eq!(
@@ -368,7 +370,7 @@ fn dq002_counts_every_repeat_after_the_first() {
         "exams `E1`: key `exam_id` repeats; first seen at `exams.csv:2`"
     );
     // facility, practitioner, four exams with a key; coverage ids are not unique keys.
-    assert_eq!(report.evaluated["DQ-002"], 6);
+    assert_eq!(report.evaluated[builtin::UNIQUE_KEYS], 6);
 }
 
 #[test]
@@ -403,7 +405,7 @@ fn dq003_reports_dangling_references_but_not_star_coverage() {
         &[("reaction_id", s("R1")), ("documented_by", s("P1"))],
     );
     let report = data_quality(&b);
-    let found = of(&report, "DQ-003");
+    let found = of(&report, builtin::REFERENCES);
     let summary: Vec<(&str, serde_json::Value)> = found
         .iter()
         .map(|o| {
@@ -435,7 +437,7 @@ fn dq003_reports_dangling_references_but_not_star_coverage() {
         "exams `E1` field `technologist_id`: `P9` names no record in practitioners"
     );
     // the exam, both coverage rows (supervisor_id), the reaction (documented_by).
-    assert_eq!(report.evaluated["DQ-003"], 4);
+    assert_eq!(report.evaluated[builtin::REFERENCES], 4);
 }
 
 #[test]
@@ -501,7 +503,7 @@ fn dq004_exam_times_out_of_order() {
     );
     add_exam("no_end", no_end);
     let report = data_quality(&b);
-    let found = of(&report, "DQ-004");
+    let found = of(&report, builtin::TIME_ORDER);
     let summary: Vec<(&str, &str, &str)> = found
         .iter()
         .map(|o| {
@@ -539,7 +541,7 @@ fn dq004_exam_times_out_of_order() {
         found[1].message,
         "exams `early`: `contrast_at` 2026-01-05T13:59:59Z is outside the exam, before `started_at` 2026-01-05T14:00:00Z"
     );
-    assert_eq!(report.evaluated["DQ-004"], 5);
+    assert_eq!(report.evaluated[builtin::TIME_ORDER], 5);
 }
 
 #[test]
@@ -600,7 +602,7 @@ fn dq004_sessions_coverage_and_reactions() {
         ],
     );
     let report = data_quality(&b);
-    let found = of(&report, "DQ-004");
+    let found = of(&report, builtin::TIME_ORDER);
     let summary: Vec<(&str, &str)> = found
         .iter()
         .map(|o| (o.key.as_str(), o.evidence["field"].as_str().unwrap()))
@@ -630,7 +632,7 @@ fn dq004_sessions_coverage_and_reactions() {
         })
     );
     // exam E1, session S1, two coverage rows, R1 and R2 (R3's exam is unknown).
-    assert_eq!(report.evaluated["DQ-004"], 6);
+    assert_eq!(report.evaluated[builtin::TIME_ORDER], 6);
 }
 
 #[test]
@@ -661,7 +663,7 @@ fn dq005_one_observation_per_record_even_with_two_bad_fields() {
     ];
     add(&mut b, Dataset::Exams, &with(exam("E3"), &only_missing));
     let report = data_quality(&b);
-    let found = of(&report, "DQ-005");
+    let found = of(&report, builtin::LOCAL_TIMES);
     assert_eq!(found.len(), 1);
     assert_eq!(
         serde_json::Value::Object(found[0].evidence.clone()),
@@ -681,9 +683,13 @@ fn dq005_one_observation_per_record_even_with_two_bad_fields() {
          in `America/Chicago`, so they name no instant"
     );
     // No DQ-001 for the present-but-instantless fields, and no DQ-004 pair to compare.
-    assert_eq!(of(&report, "DQ-001").len(), 3, "E3's three missing times");
-    assert_eq!(report.evaluated["DQ-005"], 2);
-    assert_eq!(report.evaluated["DQ-004"], 1);
+    assert_eq!(
+        of(&report, builtin::FIELD_VALUES).len(),
+        3,
+        "E3's three missing times"
+    );
+    assert_eq!(report.evaluated[builtin::LOCAL_TIMES], 2);
+    assert_eq!(report.evaluated[builtin::TIME_ORDER], 1);
 }
 
 #[test]
@@ -716,7 +722,7 @@ fn dq006_flags_dates_of_service_on_both_sides_of_the_period() {
     ];
     add(&mut b, Dataset::Exams, &with(exam("no_dos"), &no_dos));
     let report = data_quality(&b);
-    let found = of(&report, "DQ-006");
+    let found = of(&report, builtin::PERIOD);
     let summary: Vec<serde_json::Value> = found
         .iter()
         .map(|o| json!([o.key, serde_json::Value::Object(o.evidence.clone())]))
@@ -734,7 +740,7 @@ fn dq006_flags_dates_of_service_on_both_sides_of_the_period() {
         found[0].message,
         "exams `before`: date of service 2025-12-31 (from `started_at`) is before the bundle period 2026-01-01 .. 2026-03-31"
     );
-    assert_eq!(report.evaluated["DQ-006"], 4);
+    assert_eq!(report.evaluated[builtin::PERIOD], 4);
 }
 
 #[test]
@@ -752,7 +758,7 @@ fn dq007_reports_every_file_problem() {
         },
     ];
     let report = data_quality(&b);
-    let found = of(&report, "DQ-007");
+    let found = of(&report, builtin::READABLE_LINES);
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].key, "exams.csv:7");
     assert_eq!(found[0].record, None);
@@ -765,7 +771,7 @@ fn dq007_reports_every_file_problem() {
         serde_json::Value::Object(found[1].evidence.clone()),
         json!({"file": "exams.csv", "line": 9})
     );
-    assert_eq!(report.evaluated["DQ-007"], 3);
+    assert_eq!(report.evaluated[builtin::READABLE_LINES], 3);
 }
 
 #[test]
@@ -780,11 +786,11 @@ fn large_tables_keep_record_order() {
         );
     }
     let report = data_quality(&b);
-    let records: Vec<usize> = of(&report, "DQ-003")
+    let records: Vec<usize> = of(&report, builtin::REFERENCES)
         .iter()
         .filter_map(|o| o.record)
         .collect();
     let expected: Vec<usize> = (0..20_000).filter(|i| i % 3 == 0).collect();
     assert_eq!(records, expected);
-    assert_eq!(report.evaluated["DQ-003"], 20_000);
+    assert_eq!(report.evaluated[builtin::REFERENCES], 20_000);
 }

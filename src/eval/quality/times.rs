@@ -8,6 +8,7 @@ use super::{Ctx, Observation, evidence, scan};
 use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, FieldType, col};
 use crate::bundle::value::{DstProblem, Value};
+use crate::policy::model::builtin;
 
 /// DQ-004: one observation per broken pair; evaluated = records with at least one pair whose
 /// two instants exist.
@@ -103,7 +104,7 @@ fn reaction_order(
     if onset < contrast {
         let (onset_text, contrast_text) = (rfc3339(onset), rfc3339(contrast));
         out.push(ctx.observe(
-            "DQ-004",
+            builtin::TIME_ORDER,
             Dataset::Reactions,
             index,
             record,
@@ -159,7 +160,7 @@ impl Pair {
     fn observe(&self, ctx: &Ctx<'_>, index: usize, record: &Record, relation: &str) -> Observation {
         let ((a, ta), (b, tb)) = (&self.first, &self.second);
         ctx.observe(
-            "DQ-004",
+            builtin::TIME_ORDER,
             self.dataset,
             index,
             record,
@@ -185,7 +186,7 @@ impl Pair {
         let bound_name = self.dataset.fields().get(bound.0).map_or("?", |f| f.name);
         let bound_time = rfc3339(bound.1);
         ctx.observe(
-            "DQ-004",
+            builtin::TIME_ORDER,
             self.dataset,
             index,
             record,
@@ -269,7 +270,7 @@ fn dst_observation(
             .collect(),
     );
     ctx.observe(
-        "DQ-005",
+        builtin::LOCAL_TIMES,
         dataset,
         index,
         record,

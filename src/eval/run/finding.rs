@@ -147,7 +147,7 @@ pub(super) fn quality_finding(
     });
     Finding {
         id: String::new(),
-        rule: obs.rule.into(),
+        rule: rule.id.clone(),
         policy: pack.id.clone(),
         policy_version: version.version.clone(),
         severity: rule.severity,
