@@ -103,13 +103,7 @@ fn threshold_outcome(pack: &std::path::Path, rule: &str, share_id: &str) -> Thre
         cr.to_str().unwrap(),
     ];
     let doc = check_json(&bundle("demo"), &policies).json();
-    let share = doc["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == share_id && m["group"].as_object().unwrap().is_empty())
-        .unwrap()
-        .clone();
+    let share = crate::common::metric(&doc, share_id, &[]).unwrap().clone();
     let out = tempfile::tempdir().unwrap();
     let packet = out.path().join("packet");
     let mut args = vec![
@@ -221,14 +215,7 @@ fn coverage_reasons_move_ben005_and_the_coverage_gap_metrics() {
             .iter()
             .map(|f| f["evidence"]["cancel_reason"].as_str().unwrap().to_string())
             .collect();
-        let gap = doc["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| {
-                m["id"] == "cancellations.coverage_gap_after"
-                    && m["group"].as_object().unwrap().is_empty()
-            })
+        let gap = crate::common::metric(&doc, "cancellations.coverage_gap_after", &[])
             .unwrap()
             .clone();
         (reasons, gap)

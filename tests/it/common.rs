@@ -207,3 +207,17 @@ pub fn edited_pack(dir: &Path, id: &str, edit: impl Fn(&str) -> String) -> PathB
     }
     to
 }
+
+/// The metric value of findings.json with this id and exactly this group (`&[]`: overall).
+pub fn metric<'a>(doc: &'a Value, id: &str, group: &[(&str, &str)]) -> Option<&'a Value> {
+    doc["metrics"].as_array()?.iter().find(|m| {
+        let Some(g) = m["group"].as_object() else {
+            return false;
+        };
+        m["id"] == id
+            && g.len() == group.len()
+            && group
+                .iter()
+                .all(|(k, v)| g.get(*k).and_then(Value::as_str) == Some(*v))
+    })
+}

@@ -209,18 +209,7 @@ groups = ["month"]
     .unwrap();
     let doc = check_json(&bundle("metrics"), &["--policies", pack.to_str().unwrap()]).json();
     let metric = |id: &str, group: &[(&str, &str)]| -> serde_json::Value {
-        doc["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| {
-                let g = m["group"].as_object().unwrap();
-                m["id"] == id
-                    && g.len() == group.len()
-                    && group
-                        .iter()
-                        .all(|(k, v)| g.get(*k).and_then(|x| x.as_str()) == Some(v))
-            })
+        crate::common::metric(&doc, id, group)
             .unwrap_or_else(|| panic!("no {id} {group:?}"))
             .clone()
     };

@@ -216,14 +216,7 @@ fn documentation_outcomes(pack: &std::path::Path) -> (usize, Vec<String>, f64) {
         .filter(|f| f["rule"] == "BEN-004")
         .map(|f| f["message"].as_str().unwrap().to_string())
         .collect();
-    let share = doc["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| {
-            m["id"] == "reactions.documentation_complete_share"
-                && m["group"].as_object().unwrap().is_empty()
-        })
+    let share = crate::common::metric(&doc, "reactions.documentation_complete_share", &[])
         .and_then(|m| m["value"].as_f64())
         .unwrap();
     (moderate, ben004, share)
