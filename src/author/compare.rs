@@ -319,7 +319,13 @@ fn header_changes(old: &PackVersion, new: &PackVersion) -> Vec<Change> {
     );
     let joined = |l: &[String]| (!l.is_empty()).then(|| l.join("; "));
     push("citations", joined(&old.citations), joined(&new.citations));
-    push("metrics", joined(&old.metrics), joined(&new.metrics));
+    let ids = |v: &PackVersion| {
+        v.declared_metrics
+            .iter()
+            .map(|m| m.id.clone())
+            .collect::<Vec<_>>()
+    };
+    push("metrics", joined(&ids(old)), joined(&ids(new)));
     out
 }
 

@@ -16,7 +16,7 @@ use toml::Spanned;
 use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::file::{PACK_DATA_PARAMETERS, PolicyFile};
 use crate::policy::load::BUILTIN_PACKS;
-use crate::policy::model::{Check, FAMILY_PARAMETERS, Pack, PackVersion};
+use crate::policy::model::{Check, Pack, PackVersion};
 
 /// What lint found in some packs.
 #[derive(Debug, Default)]
@@ -113,14 +113,8 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
         version
             .declared_metrics
             .iter()
-            .flat_map(|m| m.parameters.keys().cloned()),
+            .flat_map(|m| m.reads.iter().cloned()),
     );
-    // So are the parameters of the metric families the version computes.
-    for (family, names) in FAMILY_PARAMETERS {
-        if version.metrics.iter().any(|m| m == family) {
-            used.extend(names.iter().map(|(n, _)| n.to_string()));
-        }
-    }
     let mut all_used = false;
     for (spec, rule) in file.rules.iter().zip(&version.rules) {
         let spec = spec.get_ref();
@@ -129,13 +123,9 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
         }
         used.extend(message_params(spec.message.get_ref()));
         used.extend(message_params(spec.citation.get_ref()));
-        // `when = { field = { param = "NAME" } }`.
+        // `when = { field = { param = "NAME" } }`, or `{ gt = { param = "NAME" } }`.
         for value in spec.when.values() {
-            if let toml::Value::Table(t) = value.get_ref()
-                && let Some(toml::Value::String(name)) = t.get("param")
-            {
-                used.insert(name.clone());
-            }
+            param_refs(value.get_ref(), &mut used);
         }
         let (source, shown, base) = match &rule.check {
             Check::Expr { source, .. } => {
@@ -207,6 +197,20 @@ fn lint_version(version: &PackVersion) -> Vec<PolicyError> {
 }
 
 /// The `{param.x}` placeholders of a message (`{{` is a literal brace).
+/// Every `{ param = "NAME" }` in a condition value, at any depth.
+fn param_refs(v: &toml::Value, used: &mut BTreeSet<String>) {
+    match v {
+        toml::Value::Table(t) => {
+            if let Some(toml::Value::String(name)) = t.get("param") {
+                used.insert(name.clone());
+            }
+            t.values().for_each(|inner| param_refs(inner, used));
+        }
+        toml::Value::Array(items) => items.iter().for_each(|i| param_refs(i, used)),
+        _ => {}
+    }
+}
+
 fn message_params(message: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut rest = message;

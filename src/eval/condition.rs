@@ -1,10 +1,26 @@
 //! Conditions on values, as `when`, `addendum` and documentation `applies` write them, and the
 //! comparison of values that conditions and `compare` checks share.
 
+use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
-use crate::policy::model::{ConditionTest, Literal};
+use crate::eval::world::World;
+use crate::policy::model::{Condition, ConditionTest, Literal};
 
-/// `None` when the condition reads a missing value.
+/// Condition `c` on record `idx` of `dataset`; `None` when it reads a missing value.
+pub fn holds_at(world: &World, dataset: Dataset, idx: u32, c: &Condition) -> Option<bool> {
+    let v = world.value(dataset, idx, c.field);
+    if let ConditionTest::CompareField(op, _, other) = &c.test {
+        let other = world.value(dataset, idx, *other);
+        if !v.is_present() || !other.is_present() {
+            return None;
+        }
+        return Some(compare(&v, &other).is_some_and(|o| op.holds(o)));
+    }
+    holds(&v, &c.test)
+}
+
+/// `None` when the condition reads a missing value, or compares with another field (which
+/// [`holds_at`] reads).
 pub fn holds(v: &Value, test: &ConditionTest) -> Option<bool> {
     if let ConditionTest::Present(want) = test {
         return Some(v.is_present() == *want);
@@ -17,6 +33,7 @@ pub fn holds(v: &Value, test: &ConditionTest) -> Option<bool> {
         ConditionTest::NoneOf(lits) => !lits.iter().any(|l| matches_literal(v, l)),
         ConditionTest::Compare(op, l) => compare(v, &literal_value(l)).is_some_and(|o| op.holds(o)),
         ConditionTest::Present(_) => true,
+        ConditionTest::CompareField(..) => return None,
     })
 }
 

@@ -6,10 +6,7 @@
 //! without a facility or a month still counts in the shapes that do not need the missing key
 //! (so the overall group always holds every record).
 
-mod cancellations;
 mod declared;
-mod reactions;
-mod sessions;
 #[cfg(test)]
 mod tests;
 
@@ -20,135 +17,36 @@ use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::bundle::schema::{Dataset, col};
-use crate::eval::metrics::cancellations::Cancellations;
-use crate::eval::metrics::reactions::Reactions;
 use crate::eval::model::Metric;
 use crate::eval::world::World;
-use crate::policy::model::{FAMILY_PARAMETERS, Pack};
+use crate::policy::model::Pack;
 
-/// The pack version a metric family belongs to in this run, and the numeric parameters it
-/// reads (`FAMILY_PARAMETERS`), as written.
+/// The pack version a metric belongs to, and the parameters it used as findings.json shows them.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct MetricSource {
-    pub policy: String,
-    pub policy_version: String,
-    pub parameters: BTreeMap<String, toml::Value>,
+struct MetricSource {
+    policy: String,
+    policy_version: String,
+    parameters: BTreeMap<String, serde_json::Value>,
 }
 
-impl MetricSource {
-    /// A numeric parameter (the loader checked that it is one).
-    fn number(&self, name: &str) -> Option<f64> {
-        match self.parameters.get(name)? {
-            toml::Value::Integer(i) => Some(*i as f64),
-            toml::Value::Float(f) => Some(*f),
-            _ => None,
-        }
-    }
-
-    /// A list of texts (the loader checked that it is one).
-    fn texts(&self, name: &str) -> Vec<&str> {
-        match self.parameters.get(name) {
-            Some(toml::Value::Array(items)) => items.iter().filter_map(|i| i.as_str()).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// A parameter as findings.json shows it.
-    fn json(&self, name: &str) -> serde_json::Value {
-        fn convert(v: &toml::Value) -> serde_json::Value {
-            match v {
-                toml::Value::Integer(i) => (*i).into(),
-                toml::Value::Float(f) => serde_json::Number::from_f64(*f)
-                    .map(serde_json::Value::Number)
-                    .unwrap_or(serde_json::Value::Null),
-                toml::Value::String(s) => s.as_str().into(),
-                toml::Value::Array(items) => items.iter().map(convert).collect(),
-                other => other.to_string().into(),
-            }
-        }
-        self.parameters
-            .get(name)
-            .map_or(serde_json::Value::Null, convert)
+/// A parameter value as findings.json shows it.
+fn parameter_json(v: &toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+        toml::Value::String(s) => s.as_str().into(),
+        toml::Value::Array(items) => items.iter().map(parameter_json).collect(),
+        other => other.to_string().into(),
     }
 }
 
-/// Which metric families to compute, each with the pack version it belongs to: a family is
-/// computed when a pack that runs names it in `pack.metrics` (the newest version of the first
-/// such pack owns it).
-#[derive(Debug, Clone, Default)]
-pub struct MetricFamilies {
-    pub response: Option<MetricSource>,
-    pub reactions: Option<MetricSource>,
-    pub cancellations: Option<MetricSource>,
-}
-
-impl MetricFamilies {
-    pub fn of(packs: &[Pack]) -> MetricFamilies {
-        let source = |family: &str| {
-            let version = packs.iter().find_map(|p| {
-                p.versions
-                    .iter()
-                    .rev()
-                    .find(|v| v.metrics.iter().any(|m| m == family))
-            })?;
-            let names = FAMILY_PARAMETERS
-                .iter()
-                .filter(|(f, _)| *f == family)
-                .flat_map(|(_, names)| names.iter().map(|(n, _)| n));
-            Some(MetricSource {
-                policy: version.pack_id.clone(),
-                policy_version: version.version.clone(),
-                parameters: names
-                    .filter_map(|n| Some((n.to_string(), version.parameters.get(*n)?.clone())))
-                    .collect(),
-            })
-        };
-        MetricFamilies {
-            response: source("response"),
-            reactions: source("reactions"),
-            cancellations: source("cancellations"),
-        }
-    }
-}
-
-/// Every metric of the packs: the families they name and the metrics they declare
-/// (`[[metric]]`), sorted by id, then by group.
+/// Every metric the packs declare (`[[metric]]`), sorted by id, then by group (as its sorted
+/// list of `(key, value)` pairs, so the overall group `{}` comes first).
 pub fn compute_all(world: &World, packs: &[Pack]) -> Vec<Metric> {
-    let mut out = compute(world, &MetricFamilies::of(packs));
-    declared::compute(world, packs, &mut out);
-    out.sort_by(compare);
-    out
-}
-
-/// Every metric of the requested families, sorted by id, then by group (as its sorted list of
-/// `(key, value)` pairs, so the overall group `{}` comes first).
-pub fn compute(world: &World, families: &MetricFamilies) -> Vec<Metric> {
     let mut out = Vec::new();
-    if let Some(source) = &families.response {
-        sessions::compute(world, source, &mut out);
-    }
-    // One pass over exams feeds both families that need them.
-    let mut reactions = families.reactions.as_ref().map(|_| Reactions::default());
-    let mut cancellations = families.cancellations.as_ref().map(Cancellations::new);
-    if reactions.is_some() || cancellations.is_some() {
-        for (idx, exam) in world.bundle.table(Dataset::Exams).iter().enumerate() {
-            let group = exam_group(world, idx);
-            if let Some(r) = reactions.as_mut() {
-                r.add_exam(exam, group);
-            }
-            if let Some(c) = cancellations.as_mut() {
-                let dos = world.exam_facts.get(idx).and_then(|f| f.dos);
-                c.add_exam(world, exam, dos, group);
-            }
-        }
-    }
-    if let (Some(r), Some(source)) = (reactions, &families.reactions) {
-        r.finish(world, &mut Emit::new(&mut out, source));
-    }
-    if let (Some(c), Some(source)) = (cancellations, &families.cancellations) {
-        c.emit(&mut Emit::new(&mut out, source));
-    }
+    declared::compute(world, packs, &mut out);
     out.sort_by(compare);
     out
 }
@@ -177,24 +75,14 @@ fn month_of(date: NaiveDate) -> Month {
     (date.year(), date.month())
 }
 
-/// The own group of exam record `idx`: its raw `facility_id` and the month of its DOS.
-fn exam_group(world: &World, idx: usize) -> Group<'_> {
-    let facility = world
-        .bundle
-        .table(Dataset::Exams)
-        .get(idx)
-        .and_then(|e| e.str(col::exam::FACILITY_ID));
-    let month = world.exam_facts.get(idx).and_then(|f| f.dos).map(month_of);
-    Group::new(facility, month)
-}
-
-/// A metric group: the four shapes, plus one optional extra key (`contrast_class`, `severity`).
-/// Borrows its texts from the world's records, so building one allocates nothing.
+/// A metric group: the four shapes, plus one optional extra key (a `groups` field such as
+/// `contrast_class`). Borrows its texts from the world's records and the packs, so building one
+/// allocates nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Group<'a> {
     facility: Option<&'a str>,
     month: Option<Month>,
-    extra: Option<(&'static str, &'a str)>,
+    extra: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Group<'a> {
@@ -228,7 +116,7 @@ impl<'a> Group<'a> {
             })
     }
 
-    fn with(self, key: &'static str, value: &'a str) -> Group<'a> {
+    fn with(self, key: &'a str, value: &'a str) -> Group<'a> {
         Group {
             extra: Some((key, value)),
             ..self
@@ -255,12 +143,6 @@ trait Merge: Default {
     fn merge(&mut self, other: &Self);
 }
 
-impl Merge for u64 {
-    fn merge(&mut self, other: &Self) {
-        *self += other;
-    }
-}
-
 /// Turns per-record-group accumulators into accumulators of every shape. Records are added to
 /// their own group only (one hash update per record); this roll-up then touches each distinct
 /// group once. Every sum is of integers, so the order of merging cannot change a value.
@@ -280,30 +162,11 @@ fn roll_up<'a, A: Merge>(own: HashMap<Group<'a>, A>) -> HashMap<Group<'a>, A> {
 struct Emit<'o> {
     out: &'o mut Vec<Metric>,
     source: &'o MetricSource,
-    /// The parameters the next metrics used (`{}` for most).
-    parameters: BTreeMap<String, serde_json::Value>,
 }
 
 impl<'o> Emit<'o> {
     fn new(out: &'o mut Vec<Metric>, source: &'o MetricSource) -> Emit<'o> {
-        Emit {
-            out,
-            source,
-            parameters: BTreeMap::new(),
-        }
-    }
-
-    /// The next metrics used the pack parameter `name`, shown under `key`.
-    fn using(&mut self, key: &str, name: &str) -> &mut Self {
-        self.parameters
-            .insert(key.to_string(), self.source.json(name));
-        self
-    }
-
-    /// The next metrics used no parameter.
-    fn plain(&mut self) -> &mut Self {
-        self.parameters.clear();
-        self
+        Emit { out, source }
     }
 
     fn push(
@@ -318,7 +181,7 @@ impl<'o> Emit<'o> {
             id: id.to_string(),
             policy: self.source.policy.clone(),
             policy_version: self.source.policy_version.clone(),
-            parameters: self.parameters.clone(),
+            parameters: self.source.parameters.clone(),
             group: group.render(),
             value,
             numerator: num,
@@ -336,10 +199,6 @@ impl<'o> Emit<'o> {
         if den > 0.0 {
             self.push(id, group, num * scale / den, Some(num), Some(den));
         }
-    }
-
-    fn share(&mut self, id: &str, group: &Group<'_>, num: f64, den: f64) {
-        self.rate(id, group, num, den, 1.0);
     }
 
     /// A quantile of ascending `sorted` values, with their number as the denominator; not

@@ -401,6 +401,19 @@ impl World {
         }
     }
 
+    /// The text of a record's own or linked field as the export holds it (never redacted);
+    /// `None` for a derived fact, or a value that is not text.
+    pub fn raw_str(&self, dataset: Dataset, idx: u32, field: FieldRef) -> Option<&str> {
+        match field {
+            FieldRef::Own(i) => self.record(dataset, idx)?.str(i),
+            FieldRef::Joined(join, i) => {
+                let j = self.join(dataset, idx, join)?;
+                self.record(join.target(), j)?.str(i)
+            }
+            FieldRef::Derived(_) => None,
+        }
+    }
+
     /// Turns redaction on (`--redact`): every value read through [`World::value`] (messages,
     /// evidence, scripts) is redacted from then on.
     pub fn set_redaction(&mut self, redaction: Redaction) {

@@ -203,6 +203,18 @@ pub fn resolve(dataset: Dataset, name: &str) -> Result<FieldRef, Vec<String>> {
     Err(known_names(dataset))
 }
 
+/// The type of a resolved field, where the schema gives one (derived dates included).
+pub fn field_type(dataset: Dataset, field: FieldRef) -> Option<crate::bundle::schema::FieldType> {
+    use crate::bundle::schema::FieldType;
+    match field {
+        FieldRef::Own(i) => dataset.fields().get(i).map(|f| f.ty),
+        FieldRef::Joined(join, i) => join.target().fields().get(i).map(|f| f.ty),
+        FieldRef::Derived(Derived::Dos | Derived::ScheduledDate) => Some(FieldType::Date),
+        FieldRef::Derived(Derived::ResponseS) => Some(FieldType::Float),
+        FieldRef::Derived(_) => None,
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -21,6 +21,9 @@ pub struct PolicyFile {
     pub metrics: Vec<Spanned<MetricSpec>>,
 }
 
+/// Conditions in the `when` language, as written.
+pub type ConditionsSpec = BTreeMap<Spanned<String>, Spanned<toml::Value>>;
+
 /// A `[[metric]]` table: a figure the pack computes over the records in scope, by group.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,24 +31,55 @@ pub struct MetricSpec {
     pub id: Spanned<String>,
     pub title: String,
     pub dataset: Spanned<String>,
-    /// The records the metric is about (the denominator of a share), in the `when` language.
+    /// The records the metric is about (the denominator of a share), in the `when` language;
+    /// `any = [{...}, {...}]` holds when one of its tables does.
     #[serde(default)]
-    pub when: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-    /// `count`, `share`, `per_1000`, `median` or `percentile`.
+    pub when: ConditionsSpec,
+    /// `count`, `share`, `per_1000`, `median`, `percentile` or `ratio`.
     pub kind: Spanned<String>,
     /// For `share` and `per_1000`: the records counted (the numerator), in the `when` language.
     #[serde(default)]
-    pub counts: Option<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+    pub counts: Option<Spanned<ConditionsSpec>>,
+    /// For `share` and `per_1000`: the records of another dataset the rate is over.
+    #[serde(default)]
+    pub per: Option<Spanned<PerSpec>>,
     /// For `median` and `percentile`: the numeric field measured.
     #[serde(default)]
     pub field: Option<Spanned<String>>,
+    /// For `median` and `percentile`: seconds from the time `from` to the time `to`.
+    #[serde(default)]
+    pub from: Option<Spanned<String>>,
+    #[serde(default)]
+    pub to: Option<Spanned<String>>,
     /// For `percentile`: which one, between 0 and 1 (0.9 for the 90th).
     #[serde(default)]
     pub p: Option<Spanned<f64>>,
-    /// The group keys: `facility_id`, `month` (each value is emitted overall and by every
-    /// combination of these).
+    /// For `ratio`: the fields summed above and below the line.
+    #[serde(default)]
+    pub numerator: Option<Spanned<String>>,
+    #[serde(default)]
+    pub denominator: Option<Spanned<String>>,
+    /// For `ratio`: a record's numerator counts at most its denominator.
+    #[serde(default)]
+    pub cap: bool,
+    /// The group keys: `facility_id`, `month`, or a field whose values make extra groups.
     #[serde(default)]
     pub groups: Vec<Spanned<String>>,
+    /// The date or time field whose month `month` groups by (default: the record's date).
+    #[serde(default)]
+    pub month_of: Option<Spanned<String>>,
+    /// How findings.json names the parameters the metric used: shown name -> parameter.
+    #[serde(default)]
+    pub parameters: Option<Spanned<BTreeMap<String, Spanned<String>>>>,
+}
+
+/// `per = { dataset = "...", when = {...} }`: the denominator records of a rate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerSpec {
+    pub dataset: Spanned<String>,
+    #[serde(default)]
+    pub when: ConditionsSpec,
 }
 
 /// Parameters the engine reads as pack data (beside any rule that names them).
@@ -106,9 +140,9 @@ pub struct PackHeader {
     pub citations: Vec<String>,
     #[serde(default)]
     pub changelog: Vec<String>,
-    /// Metric families this pack computes: `response`, `reactions`, `cancellations`.
+    /// Metric families of format 1 before `[[metric]]`: refused with a pointer to `[[metric]]`.
     #[serde(default)]
-    pub metrics: Vec<Spanned<String>>,
+    pub metrics: Option<Spanned<toml::Value>>,
     /// A procedure_codes table shipped with the pack, relative to the pack folder.
     #[serde(default)]
     pub procedure_codes: Option<Spanned<String>>,

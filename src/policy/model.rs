@@ -57,8 +57,6 @@ pub struct PackVersion {
     pub rules: Vec<Rule>,
     /// The pack's own procedure_codes table (illustrative), typed like bundle records.
     pub procedure_codes: Option<Arc<Vec<Record>>>,
-    /// Metric families this version computes (`response`, `reactions`, `cancellations`).
-    pub metrics: Vec<String>,
     /// Rhai scripts of this version: (display path, sha256, bytes).
     pub scripts: Vec<(String, String, u64)>,
     /// Documentation completeness of contrast reactions (`[[parameters.documentation]]`), when
@@ -71,91 +69,103 @@ pub struct PackVersion {
     pub declared_metrics: Vec<DeclaredMetric>,
 }
 
-/// The parameters a metric family reads from the version that names it; a version that names
-/// the family must declare them, of their kind.
-pub const FAMILY_PARAMETERS: [(&str, &[(&str, ParameterKind)]); 2] = [
-    (
-        "response",
-        &[
-            (RESPONSE_PARAMETERS[0], ParameterKind::Seconds),
-            (RESPONSE_PARAMETERS[1], ParameterKind::Seconds),
-        ],
-    ),
-    (
-        "cancellations",
-        &[(COVERAGE_REASONS, ParameterKind::TextList)],
-    ),
-];
-
-/// What a parameter a family reads must be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ParameterKind {
-    /// A number of seconds.
-    Seconds,
-    /// A list of texts.
-    TextList,
-}
-
-impl ParameterKind {
-    pub fn accepts(self, v: &toml::Value) -> bool {
-        match (self, v) {
-            (ParameterKind::Seconds, toml::Value::Integer(_) | toml::Value::Float(_)) => true,
-            (ParameterKind::TextList, toml::Value::Array(items)) => {
-                items.iter().all(|i| matches!(i, toml::Value::String(_)))
-            }
-            _ => false,
-        }
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            ParameterKind::Seconds => "a number of seconds",
-            ParameterKind::TextList => "a list of texts",
-        }
-    }
-}
-
-/// The response family's thresholds: best in class, and risk (seconds).
-pub const RESPONSE_PARAMETERS: [&str; 2] = ["best_in_class_s", "risk_s"];
-
-/// The cancellation reasons that count as a lack of coverage (the cancellations family).
-pub const COVERAGE_REASONS: &str = "coverage_reasons";
-
 /// A metric a pack declares with `[[metric]]`.
 #[derive(Debug, Clone)]
 pub struct DeclaredMetric {
     pub id: String,
     pub title: String,
     pub dataset: Dataset,
-    pub when: Vec<Condition>,
+    /// The records the metric is about (a share's denominator).
+    pub when: MetricScope,
     pub kind: MetricKind,
-    /// The group keys besides the overall group, in [`METRIC_GROUP_KEYS`] order.
-    pub groups: Vec<String>,
-    /// The parameters its conditions read (`{ param = NAME }`), with their values.
+    /// Grouped by the record's facility (`facility_id` in `groups`).
+    pub by_facility: bool,
+    /// Grouped by month (`month` in `groups`): of `month_of` when set, else of the record's date.
+    pub by_month: bool,
+    /// The date or time field whose (local) month groups the records, instead of their date.
+    pub month_of: Option<(String, FieldRef)>,
+    /// Group keys besides `facility_id` and `month`, each emitted on its own with the four
+    /// shapes (never combined with each other).
+    pub variants: Vec<Variant>,
+    /// The parameters the metric used, as findings.json names them, with their values.
     pub parameters: BTreeMap<String, toml::Value>,
+    /// The names of the parameters it reads (its conditions, and those it shows).
+    pub reads: Vec<String>,
+}
+
+/// Which records a metric takes: every condition of `all`, and (when `any` is not empty) every
+/// condition of one of the alternatives of `any`.
+#[derive(Debug, Clone, Default)]
+pub struct MetricScope {
+    pub all: Vec<Condition>,
+    pub any: Vec<Vec<Condition>>,
+}
+
+/// An extra group key: the value of `field` on each record, shown under `key`.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub key: String,
+    pub field: FieldRef,
+    /// The values of the field's enum, when it is one: a metric whose denominator records lack
+    /// the key is emitted for each of them.
+    pub values: Option<&'static [&'static str]>,
+}
+
+/// The records of another dataset a rate is taken over (`per`): "reactions per 1,000 exams".
+#[derive(Debug, Clone)]
+pub struct Per {
+    pub dataset: Dataset,
+    pub when: MetricScope,
+    /// For each variant of the metric (same order), the field of this dataset that has its key,
+    /// if any; without one, the denominator of a variant group is its group without the key.
+    pub variants: Vec<Option<FieldRef>>,
 }
 
 /// What a declared metric computes over the records in scope.
 #[derive(Debug, Clone)]
 pub enum MetricKind {
-    Count,
-    /// Records meeting the conditions / records in scope (times `scale`: 1 or 1,000).
+    /// Records in scope; with `counts`, those of them counted (a group exists wherever a
+    /// record is in scope, so a count of 0 is shown).
+    Count { counts: Option<MetricScope> },
+    /// Records counted / records in scope (times `scale`: 1 or 1,000). With `per`, the records
+    /// in scope are the numerator and `per`'s records the denominator.
     Share {
-        counts: Vec<Condition>,
+        counts: Option<MetricScope>,
+        per: Option<Per>,
         scale: f64,
     },
-    /// The `p` quantile (median: 0.5) of a numeric field over the records that have it.
-    Quantile {
-        field: (String, FieldRef),
-        p: f64,
+    /// The `p` quantile (median: 0.5) of a measure over the records that have it.
+    Quantile { measure: Measure, p: f64 },
+    /// Sum of `numerator` / sum of `denominator` over the records in scope that have both;
+    /// with `cap`, a record's numerator counts at most its denominator.
+    Ratio {
+        numerator: (String, FieldRef),
+        denominator: (String, FieldRef),
+        cap: bool,
+    },
+}
+
+/// What a median or percentile measures.
+#[derive(Debug, Clone)]
+pub enum Measure {
+    /// A numeric field.
+    Field((String, FieldRef)),
+    /// Seconds from one time to another, for records where both have an instant.
+    Duration {
+        from: (String, FieldRef),
+        to: (String, FieldRef),
     },
 }
 
 /// The kinds a `[[metric]]` may have.
-pub const METRIC_KINDS: [&str; 5] = ["count", "share", "per_1000", "median", "percentile"];
-
-/// The group keys a `[[metric]]` may ask for: the record's facility, and the month of its date.
-pub const METRIC_GROUP_KEYS: [&str; 2] = ["facility_id", "month"];
+pub const METRIC_KINDS: [&str; 6] = [
+    "count",
+    "share",
+    "per_1000",
+    "median",
+    "percentile",
+    "ratio",
+];
 
 /// The levels of supervision 42 CFR 410.32(b)(3) defines, and `not_applicable` (indicator 09):
 /// the vocabulary `supervision_levels` maps indicators to, and `required_level` takes.
@@ -220,6 +230,8 @@ pub enum ConditionTest {
     Present(bool),
     /// `field op value`, e.g. `{ gt = 0 }`.
     Compare(CompareOp, Literal),
+    /// `field op other field` of the same record, e.g. `{ lt = { field = "facility.virtual_go_live" } }`.
+    CompareField(CompareOp, String, FieldRef),
 }
 
 /// A literal from a policy file, compared with record values.

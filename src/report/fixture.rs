@@ -104,7 +104,6 @@ pub fn pack(id: &str, versions: &[&str]) -> Pack {
             parameters: Default::default(),
             rules: Vec::new(),
             procedure_codes: None,
-            metrics: Vec::new(),
             scripts: Vec::new(),
             documentation: None,
             supervision_levels: None,

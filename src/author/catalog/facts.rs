@@ -143,6 +143,17 @@ pub fn join_and(items: &[String]) -> String {
     }
 }
 
+fn op_words(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "is",
+        CompareOp::Ne => "is not",
+        CompareOp::Lt => "is less than",
+        CompareOp::Le => "is at most",
+        CompareOp::Gt => "is greater than",
+        CompareOp::Ge => "is at least",
+    }
+}
+
 /// A scope condition in words.
 pub fn describe_condition(c: &Condition) -> String {
     let f = &c.name;
@@ -153,16 +164,9 @@ pub fn describe_condition(c: &Condition) -> String {
         ConditionTest::NoneOf(ls) => format!("`{f}` is none of {}", literals_text(ls)),
         ConditionTest::Present(true) => format!("`{f}` has a value"),
         ConditionTest::Present(false) => format!("`{f}` has no value"),
-        ConditionTest::Compare(op, l) => {
-            let words = match op {
-                CompareOp::Eq => "is",
-                CompareOp::Ne => "is not",
-                CompareOp::Lt => "is less than",
-                CompareOp::Le => "is at most",
-                CompareOp::Gt => "is greater than",
-                CompareOp::Ge => "is at least",
-            };
-            format!("`{f}` {words} {}", literal_text(l))
+        ConditionTest::Compare(op, l) => format!("`{f}` {} {}", op_words(*op), literal_text(l)),
+        ConditionTest::CompareField(op, other, _) => {
+            format!("`{f}` {} `{other}`", op_words(*op))
         }
     }
 }

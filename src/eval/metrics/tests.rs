@@ -7,9 +7,9 @@ use std::path::Path;
 use super::*;
 use crate::bundle::Bundle;
 
-/// The metric families of the shipped packs, with their pack versions and parameters.
-fn all() -> MetricFamilies {
-    MetricFamilies::of(&crate::policy::load::load_packs(&[]).unwrap())
+/// The shipped packs, whose `[[metric]]` tables declare every metric below.
+fn all() -> Vec<Pack> {
+    crate::policy::load::load_packs(&[]).unwrap()
 }
 
 fn world() -> World {
@@ -92,7 +92,7 @@ const FEB: (&str, &str) = ("month", "2026-02");
 //   unparseable).
 #[test]
 fn response_metrics() {
-    let m = compute(&world(), &all());
+    let m = compute_all(&world(), &all());
     // Overall: 9 sessions, 2 unmeasured (X6, X9); measured [10, 20, 30, 31, 95].
     count(&m, "response.sessions", &[], 9.0);
     count(&m, "response.unmeasured", &[], 2.0);
@@ -181,7 +181,7 @@ fn response_metrics() {
 // mild, complete, no steps.
 #[test]
 fn reaction_metrics() {
-    let m = compute(&world(), &all());
+    let m = compute_all(&world(), &all());
     // Rate numerator: R1, R2, R3 (R4 unknown exam, R5 cancelled exam).
     per_1000(&m, &[], 3.0, 7.0);
     per_1000(&m, &[("contrast_class", "iodinated")], 2.0, 5.0);
@@ -240,7 +240,7 @@ fn reaction_metrics() {
 // (cancelled, patient_request) -> 2 cancelled, 1 gap of 4.
 #[test]
 fn cancellation_metrics() {
-    let m = compute(&world(), &all());
+    let m = compute_all(&world(), &all());
     for group in [&[][..], &[F1], &[F1, JAN], &[JAN]] {
         share(&m, "cancellations.rate_before", group, 1.0, 4.0);
         share(&m, "cancellations.coverage_gap_before", group, 1.0, 4.0);
@@ -256,47 +256,36 @@ fn cancellation_metrics() {
 }
 
 #[test]
-fn families_switch_whole_metric_families() {
+fn each_pack_computes_the_metrics_it_declares() {
     let world = world();
-    assert!(compute(&world, &MetricFamilies::default()).is_empty());
-    let only = |families, prefix: &str| {
-        let m = compute(&world, &families);
-        assert!(!m.is_empty());
-        assert!(m.iter().all(|x| x.id.starts_with(prefix)), "{prefix}");
+    assert!(compute_all(&world, &[]).is_empty());
+    let only = |pack: &str, prefixes: &[&str]| {
+        let packs: Vec<Pack> = all().into_iter().filter(|p| p.id == pack).collect();
+        let m = compute_all(&world, &packs);
+        for prefix in prefixes {
+            assert!(m.iter().any(|x| x.id.starts_with(prefix)), "{prefix}");
+        }
+        assert!(
+            m.iter()
+                .all(|x| x.policy == pack && prefixes.iter().any(|p| x.id.starts_with(p))),
+            "{pack}"
+        );
     };
-    only(
-        MetricFamilies {
-            response: all().response,
-            ..MetricFamilies::default()
-        },
-        "response.",
-    );
-    only(
-        MetricFamilies {
-            reactions: all().reactions,
-            ..MetricFamilies::default()
-        },
-        "reactions.",
-    );
-    only(
-        MetricFamilies {
-            cancellations: all().cancellations,
-            ..MetricFamilies::default()
-        },
-        "cancellations.",
-    );
+    only("network-benchmarks", &["response.", "cancellations."]);
+    only("contrast-reactions", &["reactions."]);
+    only("cms-direct-supervision", &[]);
 }
 
 #[test]
 fn output_is_sorted_unique_and_repeatable() {
     let world = world();
-    let m = compute(&world, &all());
+    let m = compute_all(&world, &all());
     assert!(
         m.windows(2)
             .all(|w| compare(&w[0], &w[1]) == Ordering::Less)
     );
     assert!(m.first().is_some_and(|x| x.group.is_empty()));
-    assert_eq!(m, compute(&world, &all()));
+    assert_eq!(m, compute_all(&world, &all()));
     let allowed = ["facility_id", "month", "contrast_class", "severity"];
     for x in &m {
         assert!(x.group.keys().all(|k| allowed.contains(&k.as_str())));

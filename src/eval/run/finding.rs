@@ -95,9 +95,9 @@ pub(super) fn rule_finding(
     let (key, file, line) = subject_key(world, rule.dataset, idx);
     let mut message = message.unwrap_or_else(|| render(world, rule, version, idx, &evidence));
     for (conditions, text) in &rule.addenda {
-        let applies = conditions.iter().all(|c| {
-            condition::holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(true)
-        });
+        let applies = conditions
+            .iter()
+            .all(|c| condition::holds_at(world, rule.dataset, idx, c) == Some(true));
         if applies {
             message.push_str(text);
         }

@@ -21,7 +21,7 @@ use crate::policy::model::*;
 pub(super) fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
     rule.when
         .iter()
-        .any(|c| condition::holds(&world.value(rule.dataset, idx, c.field), &c.test) == Some(false))
+        .any(|c| condition::holds_at(world, rule.dataset, idx, c) == Some(false))
 }
 
 /// How a rule's check runs, prepared once per rule and version.
@@ -99,7 +99,7 @@ fn scope(world: &World, rule: &Rule, idx: u32) -> Option<Judgement> {
     let d = rule.dataset;
     let mut unknown = None;
     for c in &rule.when {
-        match condition::holds(&world.value(d, idx, c.field), &c.test) {
+        match condition::holds_at(world, d, idx, c) {
             Some(false) => return Some(Judgement::OutOfScope),
             None => {
                 unknown.get_or_insert_with(|| missing(world, &c.name, c.field));

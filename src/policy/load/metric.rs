@@ -1,5 +1,5 @@
-//! `[[metric]]` tables: metrics a compliance officer declares in a pack (id, dataset, scope,
-//! kind, what is counted or measured, groups), validated with located errors.
+//! `[[metric]]` tables: metrics a pack declares (id, dataset, scope, kind, what is counted or
+//! measured, groups), validated with located errors.
 
 use std::collections::BTreeMap;
 
@@ -7,10 +7,13 @@ use toml::Spanned;
 
 use super::context::FileCtx;
 use super::rule::conditions;
-use crate::bundle::schema::Dataset;
+use crate::bundle::schema::{Dataset, FieldType};
 use crate::policy::error::{PolicyError, suggestion};
-use crate::policy::file::MetricSpec;
-use crate::policy::model::{DeclaredMetric, METRIC_GROUP_KEYS, METRIC_KINDS, MetricKind};
+use crate::policy::fields::{FieldRef, field_type};
+use crate::policy::file::{ConditionsSpec, MetricSpec, PerSpec};
+use crate::policy::model::{
+    DeclaredMetric, METRIC_KINDS, Measure, MetricKind, MetricScope, Per, Variant,
+};
 
 /// The version's `[[metric]]` tables, in file order; ids are unique within the version.
 pub(super) fn build_metrics(
@@ -40,53 +43,154 @@ fn build_metric(spec: &MetricSpec, ctx: &FileCtx<'_>) -> Result<DeclaredMetric, 
             spec.id.span(),
         ));
     }
-    let name = spec.dataset.get_ref();
-    let dataset = Dataset::from_name(name).ok_or_else(|| {
-        ctx.err(format!("unknown dataset `{name}`"), spec.dataset.span())
-            .with_help(suggestion(name, Dataset::ALL.iter().map(|d| d.name())))
-    })?;
-    let when = conditions(&spec.when, dataset, ctx)?;
-    let kind = metric_kind(spec, dataset, ctx)?;
-    let mut groups = Vec::new();
+    let dataset = dataset(&spec.dataset, ctx)?;
+    let when = scope(&spec.when, dataset, ctx)?;
+    let mut by_facility = false;
+    let mut by_month = false;
+    let mut variants: Vec<Variant> = Vec::new();
     for g in &spec.groups {
-        if !METRIC_GROUP_KEYS.contains(&g.get_ref().as_str()) {
-            return Err(ctx
-                .err(format!("unknown metric group `{}`", g.get_ref()), g.span())
-                .with_help(
-                    suggestion(g.get_ref(), METRIC_GROUP_KEYS)
-                        .or_else(|| Some(format!("groups: {}", METRIC_GROUP_KEYS.join(", ")))),
+        match g.get_ref().as_str() {
+            "facility_id" => by_facility = true,
+            "month" => by_month = true,
+            name => {
+                let (_, field) = ctx.field(dataset, g).map_err(|e| {
+                    e.with_help(Some(
+                        "groups: `facility_id`, `month`, or a field whose values make groups"
+                            .into(),
+                    ))
+                })?;
+                if matches!(field, FieldRef::Derived(_)) {
+                    return Err(ctx.err(
+                        format!("group key `{name}` is a derived fact; a group key is a field of the record or of a linked record"),
+                        g.span(),
+                    ));
+                }
+                let key = name.rsplit('.').next().unwrap_or(name).to_string();
+                if variants.iter().any(|v| v.key == key) {
+                    return Err(ctx.err(format!("group key `{key}` is listed twice"), g.span()));
+                }
+                let values = match field_type(dataset, field) {
+                    Some(FieldType::Enum(values)) => Some(values),
+                    _ => None,
+                };
+                variants.push(Variant { key, field, values });
+            }
+        }
+    }
+    let month_of = match &spec.month_of {
+        None => None,
+        Some(name) => {
+            let (n, field) = ctx.field(dataset, name)?;
+            if !matches!(
+                field_type(dataset, field),
+                Some(FieldType::Date | FieldType::Ts)
+            ) {
+                return Err(ctx.err(
+                    format!("`month_of` names `{n}`, which is not a date or a time"),
+                    name.span(),
                 ));
+            }
+            if !by_month {
+                return Err(ctx
+                    .err("`month_of` without `month` in `groups`".into(), name.span())
+                    .with_help(Some("add \"month\" to `groups`".into())));
+            }
+            Some((n, field))
         }
-    }
-    for key in METRIC_GROUP_KEYS {
-        if spec.groups.iter().any(|g| g.get_ref() == key) {
-            groups.push(key.to_string());
+    };
+    let kind = metric_kind(spec, dataset, &variants, ctx)?;
+    let referenced = referenced_parameters(spec, ctx);
+    let mut reads: Vec<String> = referenced.keys().cloned().collect();
+    let parameters = match &spec.parameters {
+        Some(shown) => {
+            let mut out = BTreeMap::new();
+            for (key, name) in shown.get_ref() {
+                out.insert(key.clone(), ctx.param(name)?.clone());
+                reads.push(name.get_ref().clone());
+            }
+            out
         }
-    }
-    let mut parameters = BTreeMap::new();
-    let tables = std::iter::once(&spec.when).chain(spec.counts.iter().map(Spanned::get_ref));
-    for value in tables.flat_map(|t| t.values()) {
-        if let toml::Value::Table(t) = value.get_ref()
-            && let Some(toml::Value::String(p)) = t.get("param")
-            && let Some(v) = ctx.params.get(p)
-        {
-            parameters.insert(p.clone(), v.clone());
-        }
-    }
+        None => referenced,
+    };
+    reads.sort();
+    reads.dedup();
     Ok(DeclaredMetric {
         id,
         title: spec.title.clone(),
         dataset,
         when,
         kind,
-        groups,
+        by_facility,
+        by_month,
+        month_of,
+        variants,
         parameters,
+        reads,
+    })
+}
+
+fn dataset(name: &Spanned<String>, ctx: &FileCtx<'_>) -> Result<Dataset, PolicyError> {
+    Dataset::from_name(name.get_ref()).ok_or_else(|| {
+        ctx.err(format!("unknown dataset `{}`", name.get_ref()), name.span())
+            .with_help(suggestion(
+                name.get_ref(),
+                Dataset::ALL.iter().map(|d| d.name()),
+            ))
+    })
+}
+
+/// Conditions in the `when` language, with `any = [{...}, ...]` for alternatives.
+fn scope(
+    table: &ConditionsSpec,
+    dataset: Dataset,
+    ctx: &FileCtx<'_>,
+) -> Result<MetricScope, PolicyError> {
+    let mut all = ConditionsSpec::new();
+    let mut any = Vec::new();
+    for (name, value) in table {
+        if name.get_ref() != "any" {
+            all.insert(name.clone(), value.clone());
+            continue;
+        }
+        let bad = || {
+            ctx.err(
+                "`any` is a list of condition tables: `any = [{ a = 1 }, { b = 2 }]`".into(),
+                value.span(),
+            )
+        };
+        let toml::Value::Array(items) = value.get_ref() else {
+            return Err(bad());
+        };
+        for item in items {
+            let toml::Value::Table(t) = item else {
+                return Err(bad());
+            };
+            // The inner values have no spans of their own: errors point at `any`.
+            let inner: ConditionsSpec = t
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        Spanned::new(name.span(), k.clone()),
+                        Spanned::new(value.span(), v.clone()),
+                    )
+                })
+                .collect();
+            any.push(conditions(&inner, dataset, ctx)?);
+        }
+        if any.is_empty() {
+            return Err(bad());
+        }
+    }
+    Ok(MetricScope {
+        all: conditions(&all, dataset, ctx)?,
+        any,
     })
 }
 
 fn metric_kind(
     spec: &MetricSpec,
     dataset: Dataset,
+    variants: &[Variant],
     ctx: &FileCtx<'_>,
 ) -> Result<MetricKind, PolicyError> {
     let kind = spec.kind.get_ref().as_str();
@@ -97,23 +201,39 @@ fn metric_kind(
         )
     };
     match kind {
-        "count" => Ok(MetricKind::Count),
+        "count" => Ok(MetricKind::Count {
+            counts: match &spec.counts {
+                Some(c) => Some(scope(c.get_ref(), dataset, ctx)?),
+                None => None,
+            },
+        }),
         "share" | "per_1000" => {
-            let counts = spec.counts.as_ref().ok_or_else(|| {
-                needs("counts").with_help(Some(
-                    "`counts = { field = value }`: the records counted, in the `when` language"
-                        .into(),
-                ))
-            })?;
-            Ok(MetricKind::Share {
-                counts: conditions(counts.get_ref(), dataset, ctx)?,
-                scale: if kind == "share" { 1.0 } else { 1000.0 },
-            })
+            let scale = if kind == "share" { 1.0 } else { 1000.0 };
+            match (&spec.counts, &spec.per) {
+                (Some(_), Some(per)) => Err(ctx
+                    .err(
+                        "a metric has `counts` or `per`, not both".into(),
+                        per.span(),
+                    )
+                    .with_help(Some(
+                        "with `per`, the records in scope are counted and `per`'s records are the denominator".into(),
+                    ))),
+                (Some(counts), None) => Ok(MetricKind::Share {
+                    counts: Some(scope(counts.get_ref(), dataset, ctx)?),
+                    per: None,
+                    scale,
+                }),
+                (None, Some(per)) => Ok(MetricKind::Share {
+                    counts: None,
+                    per: Some(build_per(per, variants, ctx)?),
+                    scale,
+                }),
+                (None, None) => Err(needs("counts").with_help(Some(
+                    "`counts = { field = value }`: the records counted, in the `when` language; or `per = { dataset = \"...\" }` for a rate over another dataset's records".into(),
+                ))),
+            }
         }
         "median" | "percentile" => {
-            let field = spec.field.as_ref().ok_or_else(|| {
-                needs("field").with_help(Some("the numeric field measured".into()))
-            })?;
             let p = match (kind, &spec.p) {
                 ("median", _) => 0.5,
                 (_, Some(p)) if (0.0..=1.0).contains(p.get_ref()) => *p.get_ref(),
@@ -125,9 +245,32 @@ fn metric_kind(
                 }
                 (_, None) => return Err(needs("p").with_help(Some("0.9 for the 90th".into()))),
             };
-            Ok(MetricKind::Quantile {
-                field: ctx.field(dataset, field)?,
-                p,
+            let measure = match (&spec.field, &spec.from, &spec.to) {
+                (Some(field), None, None) => Measure::Field(ctx.field(dataset, field)?),
+                (None, Some(from), Some(to)) => Measure::Duration {
+                    from: time_field(dataset, from, ctx)?,
+                    to: time_field(dataset, to, ctx)?,
+                },
+                _ => {
+                    return Err(needs("field").with_help(Some(
+                        "the numeric field measured, or `from` and `to`: two times, for the seconds between them".into(),
+                    )));
+                }
+            };
+            Ok(MetricKind::Quantile { measure, p })
+        }
+        "ratio" => {
+            let numerator = spec.numerator.as_ref().ok_or_else(|| {
+                needs("numerator").with_help(Some("the numeric field summed above the line".into()))
+            })?;
+            let denominator = spec.denominator.as_ref().ok_or_else(|| {
+                needs("denominator")
+                    .with_help(Some("the numeric field summed below the line".into()))
+            })?;
+            Ok(MetricKind::Ratio {
+                numerator: number_field(dataset, numerator, ctx)?,
+                denominator: number_field(dataset, denominator, ctx)?,
+                cap: spec.cap,
             })
         }
         other => Err(ctx
@@ -137,4 +280,79 @@ fn metric_kind(
                     .or_else(|| Some(format!("kinds: {}", METRIC_KINDS.join(", ")))),
             )),
     }
+}
+
+fn build_per(
+    per: &Spanned<PerSpec>,
+    variants: &[Variant],
+    ctx: &FileCtx<'_>,
+) -> Result<Per, PolicyError> {
+    let spec = per.get_ref();
+    let d = dataset(&spec.dataset, ctx)?;
+    Ok(Per {
+        dataset: d,
+        when: scope(&spec.when, d, ctx)?,
+        // A group key is read on the denominator's records from the field of that name.
+        variants: variants
+            .iter()
+            .map(|v| d.field_index(&v.key).map(FieldRef::Own))
+            .collect(),
+    })
+}
+
+fn time_field(
+    dataset: Dataset,
+    name: &Spanned<String>,
+    ctx: &FileCtx<'_>,
+) -> Result<(String, FieldRef), PolicyError> {
+    let (n, field) = ctx.field(dataset, name)?;
+    if field_type(dataset, field) != Some(FieldType::Ts) {
+        return Err(ctx.err(format!("`{n}` is not a time"), name.span()));
+    }
+    Ok((n, field))
+}
+
+fn number_field(
+    dataset: Dataset,
+    name: &Spanned<String>,
+    ctx: &FileCtx<'_>,
+) -> Result<(String, FieldRef), PolicyError> {
+    let (n, field) = ctx.field(dataset, name)?;
+    // Integers only: their sums do not depend on the order they are added in.
+    if field_type(dataset, field) != Some(FieldType::Int) {
+        return Err(ctx.err(
+            format!("`{n}` is not an integer field (a `ratio` sums counts)"),
+            name.span(),
+        ));
+    }
+    Ok((n, field))
+}
+
+/// The parameters the metric's conditions name with `{ param = "NAME" }`, at any depth, under
+/// their own names.
+fn referenced_parameters(spec: &MetricSpec, ctx: &FileCtx<'_>) -> BTreeMap<String, toml::Value> {
+    fn walk(v: &toml::Value, ctx: &FileCtx<'_>, out: &mut BTreeMap<String, toml::Value>) {
+        match v {
+            toml::Value::Table(t) => {
+                if let Some(toml::Value::String(p)) = t.get("param")
+                    && let Some(value) = ctx.params.get(p)
+                {
+                    out.insert(p.clone(), value.clone());
+                }
+                for inner in t.values() {
+                    walk(inner, ctx, out);
+                }
+            }
+            toml::Value::Array(items) => items.iter().for_each(|i| walk(i, ctx, out)),
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    let tables = std::iter::once(&spec.when)
+        .chain(spec.counts.iter().map(Spanned::get_ref))
+        .chain(spec.per.iter().map(|p| &p.get_ref().when));
+    for value in tables.flat_map(|t| t.values()) {
+        walk(value.get_ref(), ctx, &mut out);
+    }
+    out
 }

@@ -19,4 +19,4 @@ mod version;
 
 pub use pack::load_pack;
 pub use source::{BUILTIN_PACKS, EXPORT_INTEGRITY, PackSource, load_packs};
-pub use version::{METRIC_FAMILIES, load_version};
+pub use version::load_version;

@@ -10,7 +10,9 @@ use crate::bundle::schema::Dataset;
 use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::fields::FieldRef;
 use crate::policy::file::PackDataFile;
-use crate::policy::model::{DocumentationGroup, SUPERVISION_LEVELS, SupervisionLevels};
+use crate::policy::model::{
+    ConditionTest, DocumentationGroup, SUPERVISION_LEVELS, SupervisionLevels,
+};
 use toml::Spanned;
 
 /// The documentation groups a version declares, if it declares any.
@@ -29,6 +31,15 @@ pub(super) fn documentation(
         // `applies` reads the reaction's own fields: a join or a derived fact could depend on
         // documentation itself, or on records the group cannot name.
         for (c, (name, _)) in applies.iter().zip(&group.applies) {
+            if matches!(&c.test, ConditionTest::CompareField(..)) {
+                return Err(ctx.err(
+                    format!(
+                        "`applies` compares `{}` with values, not with another field",
+                        c.name
+                    ),
+                    name.span(),
+                ));
+            }
             if !matches!(c.field, FieldRef::Own(_)) {
                 return Err(ctx
                     .err(

@@ -153,7 +153,7 @@ pub(super) fn conditions(
         out.push(Condition {
             name: field_name,
             field,
-            test: condition_test(value, ctx)?,
+            test: condition_test(value, dataset, ctx)?,
         });
     }
     Ok(out)
@@ -161,11 +161,12 @@ pub(super) fn conditions(
 
 fn condition_test(
     value: &Spanned<toml::Value>,
+    dataset: Dataset,
     ctx: &FileCtx<'_>,
 ) -> Result<ConditionTest, PolicyError> {
     let bad = || {
         ctx.err(
-            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }`, `{ gt|ge|lt|le = value }` or `{ param = \"NAME\" }` (one of the parameter's values)".into(),
+            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }`, `{ gt|ge|lt|le = value }` (the value may be `{ param = \"NAME\" }` or `{ field = \"NAME\" }`) or `{ param = \"NAME\" }` (one of the parameter's values)".into(),
             value.span(),
         )
     };
@@ -202,9 +203,7 @@ fn condition_test(
                         "lt" => CompareOp::Lt,
                         _ => CompareOp::Le,
                     };
-                    literal(v)
-                        .map(|l| ConditionTest::Compare(op, l))
-                        .ok_or_else(bad)
+                    compare_operand(op, v, value, dataset, ctx)?.ok_or_else(bad)
                 }
                 Some((k, _)) => Err(ctx
                     .err(format!("unknown condition `{k}`"), value.span())
@@ -216,6 +215,42 @@ fn condition_test(
             }
         }
         other => literals(other).map(ConditionTest::OneOf).ok_or_else(bad),
+    }
+}
+
+/// The right side of `{ gt|ge|lt|le = ... }`: a value, a parameter's single value
+/// (`{ param = "NAME" }`), or another field of the record (`{ field = "NAME" }`); `None` for
+/// anything else.
+fn compare_operand(
+    op: CompareOp,
+    v: &toml::Value,
+    at: &Spanned<toml::Value>,
+    dataset: Dataset,
+    ctx: &FileCtx<'_>,
+) -> Result<Option<ConditionTest>, PolicyError> {
+    let toml::Value::Table(t) = v else {
+        return Ok(literal(v).map(|l| ConditionTest::Compare(op, l)));
+    };
+    match t.iter().next() {
+        Some((k, toml::Value::String(name))) if t.len() == 1 && k == "param" => {
+            let name = Spanned::new(at.span(), name.clone());
+            let l = literal(ctx.param(&name)?).ok_or_else(|| {
+                ctx.err(
+                    format!(
+                        "parameter `{}` is not a single value to compare with",
+                        name.get_ref()
+                    ),
+                    at.span(),
+                )
+            })?;
+            Ok(Some(ConditionTest::Compare(op, l)))
+        }
+        Some((k, toml::Value::String(name))) if t.len() == 1 && k == "field" => {
+            let name = Spanned::new(at.span(), name.clone());
+            let (name, field) = ctx.field(dataset, &name)?;
+            Ok(Some(ConditionTest::CompareField(op, name, field)))
+        }
+        _ => Ok(None),
     }
 }
 

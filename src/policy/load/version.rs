@@ -21,11 +21,7 @@ use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
 use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::file::{POLICY_FORMAT_VERSION, PackDataFile, PackHeader, PolicyFile};
-use crate::policy::model::{FAMILY_PARAMETERS, PackVersion};
-
-/// Metric families a pack may compute, named in `pack.metrics`; the engine computes the report
-/// KPIs of every family any loaded version names.
-pub const METRIC_FAMILIES: [&str; 3] = ["response", "reactions", "cancellations"];
+use crate::policy::model::PackVersion;
 
 /// Parses and validates one policy file.
 pub fn load_version(
@@ -46,7 +42,7 @@ pub fn load_version(
     let id = pack_id(header, &ctx)?;
     let version = pack_version(header, &ctx)?;
     let (effective_from, effective_to) = effective_dates(header, &ctx)?;
-    let metrics = metric_families(header, &ctx)?;
+    no_metric_families(header, &ctx)?;
     let procedure_codes = procedure_codes(header, &ctx)?;
     let mut scripts = Vec::new();
     let rules = build_rules(&file.rules, &ctx, &mut scripts)?;
@@ -70,7 +66,6 @@ pub fn load_version(
         parameters: file.parameters.clone(),
         rules,
         procedure_codes,
-        metrics,
         scripts,
         documentation,
         supervision_levels,
@@ -162,38 +157,19 @@ fn plain_date(
     })
 }
 
-fn metric_families(header: &PackHeader, ctx: &FileCtx<'_>) -> Result<Vec<String>, PolicyError> {
-    let mut metrics = Vec::new();
-    for m in &header.metrics {
-        if !METRIC_FAMILIES.contains(&m.get_ref().as_str()) {
-            return Err(ctx
-                .err(format!("unknown metric family `{}`", m.get_ref()), m.span())
-                .with_help(suggestion(m.get_ref(), METRIC_FAMILIES).or(Some(format!(
-                    "metric families: {}",
-                    METRIC_FAMILIES.join(", ")
-                )))));
-        }
-        for (family, names) in FAMILY_PARAMETERS {
-            if family != m.get_ref() {
-                continue;
-            }
-            for (name, kind) in names.iter() {
-                if !ctx.params.get(*name).is_some_and(|v| kind.accepts(v)) {
-                    return Err(ctx
-                        .err(
-                            format!(
-                                "metric family `{family}` reads `{name}`, {}, which `[parameters]` does not declare as such",
-                                kind.describe()
-                            ),
-                            m.span(),
-                        )
-                        .with_help(Some(format!("declare `{name}` under `[parameters]`"))));
-                }
-            }
-        }
-        metrics.push(m.get_ref().clone());
+/// `pack.metrics` named metric families computed in Rust before metrics were declared in packs.
+fn no_metric_families(header: &PackHeader, ctx: &FileCtx<'_>) -> Result<(), PolicyError> {
+    match &header.metrics {
+        None => Ok(()),
+        Some(m) => Err(ctx
+            .err(
+                "`pack.metrics` (metric families) is gone: a pack declares its metrics as `[[metric]]` tables".into(),
+                m.span(),
+            )
+            .with_help(Some(
+                "`vigil policy init DIR` writes the shipped packs with their `[[metric]]` tables to copy from".into(),
+            ))),
     }
-    Ok(metrics)
 }
 
 /// The table `pack.procedure_codes` names, if any; errors point at that key.
