@@ -44,6 +44,10 @@ mod rxn_rules;
 // BEN-001..BEN-005 of network-benchmarks: boundaries and rule summaries.
 #[path = "it/ben_rules.rs"]
 mod ben_rules;
+
+// Every parameter of every shipped pack, changed in a copy, moves what reads it and only that.
+#[path = "it/edit_suite.rs"]
+mod edit_suite;
 // The demo bundle (every pack, every rule but BEN-003), metrics, and `vigil reference import-rvu`.
 #[path = "it/demo_and_reference.rs"]
 mod demo_and_reference;
