@@ -82,7 +82,7 @@ pub fn lint(args: LintArgs) -> Result<i32, CliError> {
                     }
                 }
             }
-            Err(CliError::Policy(e)) => report.errors.push(e),
+            Err(CliError::Policy(e)) => report.errors.extend(e.flatten()),
             Err(e) => return Err(e),
         }
     }

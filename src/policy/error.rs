@@ -10,8 +10,10 @@ pub struct PolicyError {
     pub path: String,
     pub message: String,
     /// 1-based line and column, with the text of that line, when the error has a place.
-    pub place: Option<Place>,
+    pub place: Option<Box<Place>>,
     pub help: Option<String>,
+    /// Further errors of the same run, reported after this one (see [`Collect`]).
+    pub more: Vec<PolicyError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,11 +68,25 @@ impl PolicyError {
             message: message.into(),
             place: None,
             help: None,
+            more: Vec::new(),
         }
     }
 
+    /// This error and the ones it carries, each on its own.
+    pub fn flatten(mut self) -> Vec<PolicyError> {
+        let more = std::mem::take(&mut self.more);
+        let mut out = vec![self];
+        out.extend(more.into_iter().flat_map(PolicyError::flatten));
+        out
+    }
+
+    /// How many errors this one stands for.
+    pub fn count(&self) -> usize {
+        1 + self.more.iter().map(PolicyError::count).sum::<usize>()
+    }
+
     pub fn at(mut self, source: &str, span: Option<Range<usize>>) -> PolicyError {
-        self.place = span.map(|s| Place::of(source, s));
+        self.place = span.map(|s| Box::new(Place::of(source, s)));
         self
     }
 
@@ -102,7 +118,60 @@ impl fmt::Display for PolicyError {
         if let Some(help) = &self.help {
             write!(f, "\nhelp: {help}")?;
         }
+        for more in &self.more {
+            write!(f, "\n\nerror: invalid policy: {more}")?;
+        }
+        if !self.more.is_empty() && self.more.iter().all(|m| m.more.is_empty()) {
+            write!(f, "\n\n{} errors in the policies", self.count())?;
+        }
         Ok(())
+    }
+}
+
+/// Errors gathered while loading goes on, so one run reports every mistake, not the first.
+#[derive(Debug, Default)]
+pub struct Collect {
+    errors: Vec<PolicyError>,
+}
+
+impl Collect {
+    /// The value, or `None` with its error kept.
+    pub fn take<T>(&mut self, r: Result<T, PolicyError>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.errors.extend(e.flatten());
+                None
+            }
+        }
+    }
+
+    pub fn push(&mut self, e: PolicyError) {
+        self.errors.extend(e.flatten());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// `Err` with every error kept (the first carrying the others), or `Ok`.
+    pub fn finish(self) -> Result<(), PolicyError> {
+        let mut errors = self.errors.into_iter();
+        match errors.next() {
+            None => Ok(()),
+            Some(mut first) => {
+                first.more = errors.collect();
+                Err(first)
+            }
+        }
+    }
+
+    /// Like [`Collect::finish`], for a caller that holds an error already.
+    pub fn into_error(self, fallback: PolicyError) -> PolicyError {
+        match self.finish() {
+            Ok(()) => fallback,
+            Err(e) => e,
+        }
     }
 }
 

@@ -203,16 +203,25 @@ pub fn resolve(dataset: Dataset, name: &str) -> Result<FieldRef, Vec<String>> {
     Err(known_names(dataset))
 }
 
-/// The type of a resolved field, where the schema gives one (derived dates included).
+/// The type of a resolved field, where the schema gives one (derived facts included).
 pub fn field_type(dataset: Dataset, field: FieldRef) -> Option<crate::bundle::schema::FieldType> {
     use crate::bundle::schema::FieldType;
-    match field {
-        FieldRef::Own(i) => dataset.fields().get(i).map(|f| f.ty),
-        FieldRef::Joined(join, i) => join.target().fields().get(i).map(|f| f.ty),
-        FieldRef::Derived(Derived::Dos | Derived::ScheduledDate) => Some(FieldType::Date),
-        FieldRef::Derived(Derived::ResponseS) => Some(FieldType::Float),
-        FieldRef::Derived(_) => None,
-    }
+    Some(match field {
+        FieldRef::Own(i) => dataset.fields().get(i)?.ty,
+        FieldRef::Joined(join, i) => join.target().fields().get(i)?.ty,
+        FieldRef::Derived(d) => match d {
+            Derived::Dos | Derived::ScheduledDate => FieldType::Date,
+            Derived::ResponseS | Derived::DocumentationCompleteShare => FieldType::Float,
+            Derived::DosYear | Derived::ReactionsCount => FieldType::Int,
+            Derived::CodeFound | Derived::Unmeasured | Derived::DocumentationComplete => {
+                FieldType::Bool
+            }
+            Derived::RequiredLevel => FieldType::Enum(&crate::policy::model::SUPERVISION_LEVELS),
+            Derived::CodesSource => FieldType::Enum(&["bundle", "illustrative"]),
+            Derived::GlobalDays => FieldType::Str,
+            Derived::DocumentationMissing => FieldType::List,
+        },
+    })
 }
 
 #[cfg(test)]

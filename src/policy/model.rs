@@ -199,6 +199,8 @@ impl PackVersion {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub id: String,
+    /// Where the id is written in its file, for errors that name the rule.
+    pub id_place: Option<Box<crate::policy::error::Place>>,
     pub title: String,
     pub severity: Severity,
     pub severity_by: Option<(FieldRef, BTreeMap<String, Severity>)>,

@@ -19,23 +19,65 @@ fn the_shipped_packs_lint_clean() {
 
 #[test]
 fn lint_points_at_unused_and_unknown_parameters() {
+    // Both mistakes in one run; the pack does not load, so its folder name is not judged.
     let r = run(&["policy", "lint", "fixtures/packs/lint_unused_param"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stdout.is_empty(), "{}", r.stdout);
     for expected in [
-        "error: parameter `max_wait_s` is declared but no rule uses it",
+        "error: parameter `max_wait_s` is declared but no rule or metric uses it",
         "--> fixtures/packs/lint_unused_param/1.0.0.toml:12:1",
         "12 | max_wait_s = 600",
-        "error: rule `LINT-002` reads `params.max_exam_sec`, but the version declares no such parameter",
+        "error: rule `LINT-002`: unknown parameter `params.max_exam_sec`: the version declares none",
         "1.0.0.toml:29:108",
         "help: did you mean `max_exam_s`?",
-        "warning: the pack folder `lint_unused_param` is not named after its `pack.id = \"lint-unused-param\"`",
-        "lint: 2 error(s), 1 warning(s)",
+        "lint: 2 error(s), 0 warning(s)",
     ] {
         assert!(
             r.stderr.contains(expected),
             "no `{expected}` in:\n{}",
             r.stderr
+        );
+    }
+}
+
+/// Three mistakes in one pack: lint reports all three in one run, and `check` refuses the pack
+/// with the same three before reading the bundle.
+#[test]
+fn lint_and_check_report_every_mistake_in_one_run() {
+    let pack = "fixtures/packs/lint_three_mistakes";
+    let expected = [
+        "`complete` is not a value of `status`",
+        "lint_three_mistakes/1.0.0.toml:19:19",
+        "unknown field `contrast_clas` for dataset `exams`",
+        "lint_three_mistakes/1.0.0.toml:30:36",
+        "parameter `max_wait_s` is declared but no rule or metric uses it",
+        "lint_three_mistakes/1.0.0.toml:12:1",
+    ];
+    let lint = run(&["policy", "lint", pack]);
+    assert_eq!(lint.code, 2, "{}", lint.stderr);
+    assert!(lint.stderr.contains("lint: 3 error(s)"), "{}", lint.stderr);
+    let check = run(&[
+        "check",
+        "fixtures/bundles/no-such-bundle",
+        "--policies",
+        pack,
+    ]);
+    assert_eq!(check.code, 2, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("3 errors in the policies"),
+        "{}",
+        check.stderr
+    );
+    for e in expected {
+        assert!(
+            lint.stderr.contains(e),
+            "lint: no `{e}` in:\n{}",
+            lint.stderr
+        );
+        assert!(
+            check.stderr.contains(e),
+            "check: no `{e}` in:\n{}",
+            check.stderr
         );
     }
 }

@@ -1,6 +1,8 @@
 //! Data-driven: each `fixtures/cases/packs/NAME.toml` runs `vigil check BUNDLE --policies
 //! fixtures/packs/NAME` (keys: `bundle`, default `custom_pack`; `policies`, default just that
-//! pack; `stderr`, substrings; `max_seconds`, a time limit) and expects exit 2.
+//! pack; `stderr`, substrings; `max_seconds`, a time limit) and expects exit 2. A mistake found
+//! at load (every case but `runtime = true`) is found before any record is read: the same run on
+//! a bundle folder that does not exist gives the same error.
 
 use std::time::{Duration, Instant};
 
@@ -16,6 +18,9 @@ struct PackCase {
     stderr: Vec<String>,
     #[serde(default)]
     max_seconds: Option<u64>,
+    /// The mistake shows only when records are judged (a script that never ends).
+    #[serde(default)]
+    runtime: bool,
 }
 
 #[test]
@@ -35,6 +40,20 @@ fn every_pack_case() {
         for p in policies {
             args.push("--policies".into());
             args.push(p);
+        }
+        if !case.runtime {
+            let mut no_bundle = args.clone();
+            no_bundle[1] = "fixtures/bundles/no-such-bundle".into();
+            let no_bundle: Vec<&str> = no_bundle.iter().map(String::as_str).collect();
+            let r = run(&no_bundle);
+            assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+            for s in &case.stderr {
+                assert!(
+                    r.stderr.contains(s.as_str()),
+                    "{name}: without a bundle, stderr lacks `{s}`:\n{}",
+                    r.stderr
+                );
+            }
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let start = Instant::now();

@@ -10,7 +10,7 @@ use super::check_script::script_check;
 use super::context::FileCtx;
 use super::literal::{literal, literals};
 use crate::bundle::schema::Dataset;
-use crate::policy::error::{PolicyError, suggestion};
+use crate::policy::error::{Collect, PolicyError, suggestion};
 use crate::policy::fields::FieldRef;
 use crate::policy::file::CheckSpec;
 use crate::policy::model::{BUILTIN_CHECKS, CHECK_KINDS, Check, CompareOp, Operand};
@@ -36,7 +36,7 @@ pub(super) struct CheckSite<'a> {
     pub(super) spec: &'a CheckSpec,
     /// The whole `check` table, where "needs `key`" errors point.
     span: Range<usize>,
-    dataset: Dataset,
+    pub(super) dataset: Dataset,
     kind: &'a str,
     pub(super) ctx: &'a FileCtx<'a>,
 }
@@ -289,6 +289,24 @@ fn expr(site: &CheckSite<'_>, rule_id: &str) -> Result<Check, PolicyError> {
             expr.span(),
         )
     })?;
+    // The expression's text starts after the opening quote of its TOML string.
+    let at = |pos: Option<(usize, usize)>| {
+        let start = expr.span().start + 1;
+        match pos {
+            Some((1, col)) => start + col.saturating_sub(1)..start + col,
+            _ => expr.span(),
+        }
+    };
+    let mut errors = Collect::default();
+    for issue in super::script_names::check_expr(&ast, site.dataset, site.ctx.params) {
+        let message = format!("rule `{rule_id}`: {}", issue.message);
+        let e = match &issue.parameter {
+            Some(p) => site.ctx.param_err(p, message, at(issue.position)),
+            None => site.ctx.err(message, at(issue.position)),
+        };
+        errors.push(e.with_help(issue.help));
+    }
+    errors.finish()?;
     Ok(Check::Expr {
         source: expr.get_ref().clone(),
         ast: Arc::new(ast),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::check::CheckSite;
 use crate::digest::sha256_hex;
-use crate::policy::error::PolicyError;
+use crate::policy::error::{Collect, PolicyError};
 use crate::policy::model::Check;
 use crate::policy::script::{self, ScriptError};
 
@@ -21,6 +21,24 @@ pub(super) fn script_check(
         return Err(PolicyError::new(shown, format!("rule `{rule_id}`: script defines no `fn check(r, params)`"))
             .with_help(Some("a rule script defines `fn check(r, params) { ... }` returning pass(), fail(#{...}) or not_applicable(\"reason\")".into())));
     }
+    let mut errors = Collect::default();
+    for issue in super::script_names::check_script(&ast, site.dataset, site.ctx.params) {
+        let message = format!("rule `{rule_id}`: {}", issue.message);
+        let e = match &issue.parameter {
+            // A parameter of the wrong kind is fixed where it is declared.
+            Some(p) if site.ctx.param_spans.contains_key(p) => {
+                let mut e = site.ctx.param_err(p, message, 0..0);
+                if let Some((line, col)) = issue.position {
+                    e.message
+                        .push_str(&format!(" (in `{shown}`, line {line}, column {col})"));
+                }
+                e
+            }
+            _ => located(&shown, &text, message, issue.position),
+        };
+        errors.push(e.with_help(issue.help));
+    }
+    errors.finish()?;
     if !scripts.iter().any(|(p, _, _)| *p == shown) {
         scripts.push((
             shown.clone(),
@@ -54,17 +72,24 @@ fn read_script(site: &CheckSite<'_>) -> Result<(String, String), PolicyError> {
 
 /// A compile error located in the script itself, not in the policy file.
 fn compile_error(shown: &str, text: &str, rule_id: &str, e: &ScriptError) -> PolicyError {
-    let mut pe = PolicyError::new(
-        shown.to_string(),
+    located(
+        shown,
+        text,
         format!("rule `{rule_id}`: script does not compile: {}", e.message),
-    );
-    if let Some((line, col)) = e.position {
-        pe = pe.at(
-            text,
-            Some(offset_of(text, line, col)..offset_of(text, line, col) + 1),
-        );
+        e.position,
+    )
+}
+
+/// An error at a 1-based (line, column) of the script.
+fn located(shown: &str, text: &str, message: String, at: Option<(usize, usize)>) -> PolicyError {
+    let pe = PolicyError::new(shown.to_string(), message);
+    match at {
+        Some((line, col)) => {
+            let offset = offset_of(text, line, col);
+            pe.at(text, Some(offset..offset + 1))
+        }
+        None => pe,
     }
-    pe
 }
 
 /// The byte offset of 1-based `line` and `col`, clamped to the line and the text.

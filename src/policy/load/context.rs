@@ -16,6 +16,8 @@ pub(super) struct FileCtx<'a> {
     pub(super) path: &'a str,
     pub(super) source: &'a PackSource,
     pub(super) params: &'a BTreeMap<String, toml::Value>,
+    /// Where each parameter is declared, for errors about its value.
+    pub(super) param_spans: BTreeMap<String, Range<usize>>,
 }
 
 impl FileCtx<'_> {
@@ -39,6 +41,18 @@ impl FileCtx<'_> {
                 )
                 .with_help(suggestion(n, known.iter().map(String::as_str)))
             })
+    }
+
+    /// An error about parameter `name`'s value, at its declaration (or at `fallback` when the
+    /// declaration cannot be placed).
+    pub(super) fn param_err(
+        &self,
+        name: &str,
+        message: String,
+        fallback: Range<usize>,
+    ) -> PolicyError {
+        let span = self.param_spans.get(name).cloned().unwrap_or(fallback);
+        self.err(message, span)
     }
 
     pub(super) fn param(&self, name: &Spanned<String>) -> Result<&toml::Value, PolicyError> {

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::context::FileCtx;
 use super::rule::conditions;
 use crate::bundle::schema::{Dataset, FieldType};
-use crate::policy::error::{PolicyError, suggestion};
+use crate::policy::error::{Collect, PolicyError, suggestion};
 use crate::policy::fields::{FieldRef, field_type};
 use crate::policy::file::{ConditionsSpec, MetricSpec, PerSpec};
 use crate::policy::model::{
@@ -21,17 +21,22 @@ pub(super) fn build_metrics(
     ctx: &FileCtx<'_>,
 ) -> Result<Vec<DeclaredMetric>, PolicyError> {
     let mut out: Vec<DeclaredMetric> = Vec::new();
+    let mut errors = Collect::default();
     for spec in specs {
         let spec = spec.get_ref();
-        let metric = build_metric(spec, ctx)?;
+        let Some(metric) = errors.take(build_metric(spec, ctx)) else {
+            continue;
+        };
         if out.iter().any(|m| m.id == metric.id) {
-            return Err(ctx.err(
+            errors.push(ctx.err(
                 format!("metric `{}` is declared twice in this version", metric.id),
                 spec.id.span(),
             ));
+            continue;
         }
         out.push(metric);
     }
+    errors.finish()?;
     Ok(out)
 }
 

@@ -13,8 +13,10 @@ mod metric;
 mod pack;
 mod pack_data;
 mod rule;
+mod script_names;
 mod source;
 mod template;
+mod unused;
 mod version;
 
 pub use pack::load_pack;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::source::PackSource;
 use super::version::load_version;
-use crate::policy::error::PolicyError;
+use crate::policy::error::{Collect, PolicyError};
 use crate::policy::model::{Pack, PackVersion};
 
 /// Loads every version of one pack and checks that they chain without overlap or gap.
@@ -17,14 +17,25 @@ pub fn load_pack(source: &PackSource) -> Result<Pack, PolicyError> {
         ));
     }
     let mut versions = Vec::new();
+    let mut errors = Collect::default();
     for name in &names {
-        let bytes = source.read(name).unwrap_or_default();
         let path = source.display(name);
-        let text = String::from_utf8(bytes)
-            .map_err(|_| PolicyError::new(path.clone(), "the file is not valid UTF-8"))?;
-        versions.push(load_version(&text, &path, source)?);
+        let Some(bytes) = source.read(name) else {
+            errors.push(PolicyError::new(path, "cannot read the policy file"));
+            continue;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
+            errors.push(PolicyError::new(path, "the file is not valid UTF-8"));
+            continue;
+        };
+        if let Some(v) = errors.take(load_version(&text, &path, source)) {
+            versions.push(v);
+        }
     }
-    let id = versions[0].pack_id.clone();
+    errors.finish()?;
+    let Some(id) = versions.first().map(|v| v.pack_id.clone()) else {
+        return Err(PolicyError::new(source.label(), "the pack has no version"));
+    };
     for v in &versions {
         if v.pack_id != id {
             return Err(PolicyError::new(

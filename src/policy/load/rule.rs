@@ -10,34 +10,40 @@ use super::check::build_check;
 use super::context::FileCtx;
 use super::literal::{literal, literals};
 use super::template::parse_template;
-use crate::bundle::schema::Dataset;
-use crate::policy::error::{Place, PolicyError, suggestion};
-use crate::policy::fields::FieldRef;
+use crate::bundle::schema::{Dataset, FieldType};
+use crate::policy::error::{Collect, Place, PolicyError, suggestion};
+use crate::policy::fields::{FieldRef, field_type};
 use crate::policy::file::{AddendumSpec, RuleSpec, SeverityBy};
-use crate::policy::model::{CompareOp, Condition, ConditionTest, Rule, Severity};
+use crate::policy::model::{CompareOp, Condition, ConditionTest, Literal, Rule, Severity};
 
-/// Every rule of a version, in file order; a rule id may appear once.
+/// Every rule of a version, in file order; a rule id may appear once. Every mistake of every
+/// rule is reported, not only the first.
 pub(super) fn build_rules(
     specs: &[Spanned<RuleSpec>],
     ctx: &FileCtx<'_>,
     scripts: &mut Vec<(String, String, u64)>,
 ) -> Result<Vec<Rule>, PolicyError> {
     let mut rules = Vec::new();
+    let mut errors = Collect::default();
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     for rule in specs {
         let rule_id = rule.get_ref().id.get_ref().clone();
         if let Some(first) = seen.get(&rule_id) {
             let first_line = Place::of(ctx.text, first.clone()).line;
-            return Err(ctx.err(
+            errors.push(ctx.err(
                 format!(
                     "rule `{rule_id}` is defined twice in this version (first on line {first_line})"
                 ),
                 rule.get_ref().id.span(),
             ));
+            continue;
         }
         seen.insert(rule_id, rule.get_ref().id.span());
-        rules.push(build_rule(rule.get_ref(), ctx, scripts)?);
+        if let Some(r) = errors.take(build_rule(rule.get_ref(), ctx, scripts)) {
+            rules.push(r);
+        }
     }
+    errors.finish()?;
     Ok(rules)
 }
 
@@ -46,25 +52,58 @@ fn build_rule(
     ctx: &FileCtx<'_>,
     scripts: &mut Vec<(String, String, u64)>,
 ) -> Result<Rule, PolicyError> {
-    let id = rule_id(spec, ctx)?;
-    let severity = parse_severity(&spec.severity, ctx)?;
-    let dataset = rule_dataset(spec, ctx)?;
-    let when = conditions(&spec.when, dataset, ctx)?;
-    let addenda = addenda(&spec.addendum, dataset, ctx)?;
-    let requires = field_list(&spec.requires, dataset, ctx)?;
-    let evidence = field_list(&spec.evidence, dataset, ctx)?;
-    let check = build_check(
+    let mut e = Collect::default();
+    let id = e.take(rule_id(spec, ctx));
+    let severity = e.take(parse_severity(&spec.severity, ctx));
+    let citation = e.take(citation(&spec.citation, ctx));
+    // Everything else names fields of the rule's dataset.
+    let Some(dataset) = e.take(rule_dataset(spec, ctx)) else {
+        return Err(e.into_error(ctx.err("unknown dataset".into(), spec.dataset.span())));
+    };
+    let when = e.take(conditions(&spec.when, dataset, ctx));
+    let addenda = e.take(addenda(&spec.addendum, dataset, ctx));
+    let requires = e.take(field_list(&spec.requires, dataset, ctx));
+    let evidence = e.take(field_list(&spec.evidence, dataset, ctx));
+    let shown_id = id.clone().unwrap_or_else(|| spec.id.get_ref().clone());
+    let check = e.take(build_check(
         spec.check.get_ref(),
         spec.check.span(),
         dataset,
-        &id,
+        &shown_id,
         ctx,
         scripts,
-    )?;
-    let message = parse_template(&spec.message, dataset, ctx)?;
-    let severity_by = severity_by(spec.severity_by.as_ref(), dataset, ctx)?;
+    ));
+    let message = e.take(parse_template(&spec.message, dataset, ctx));
+    let severity_by = e.take(severity_by(spec.severity_by.as_ref(), dataset, ctx));
+    let (
+        Some(id),
+        Some(severity),
+        Some(citation),
+        Some(when),
+        Some(addenda),
+        Some(requires),
+        Some(evidence),
+        Some(check),
+        Some(message),
+        Some(severity_by),
+    ) = (
+        id,
+        severity,
+        citation,
+        when,
+        addenda,
+        requires,
+        evidence,
+        check,
+        message,
+        severity_by,
+    )
+    else {
+        return Err(e.into_error(ctx.err("invalid rule".into(), spec.id.span())));
+    };
     Ok(Rule {
         id,
+        id_place: Some(Box::new(Place::of(ctx.text, spec.id.span()))),
         title: spec.title.clone(),
         severity,
         severity_by,
@@ -74,7 +113,7 @@ fn build_rule(
         check,
         message,
         evidence,
-        citation: citation(&spec.citation, ctx)?,
+        citation,
         remediation: spec.remediation.clone(),
         addenda,
     })
@@ -148,14 +187,23 @@ pub(super) fn conditions(
     ctx: &FileCtx<'_>,
 ) -> Result<Vec<Condition>, PolicyError> {
     let mut out = Vec::new();
+    let mut errors = Collect::default();
     for (name, value) in table {
-        let (field_name, field) = ctx.field(dataset, name)?;
-        out.push(Condition {
-            name: field_name,
-            field,
-            test: condition_test(value, dataset, ctx)?,
-        });
+        let field = errors.take(ctx.field(dataset, name));
+        let test = errors.take(condition_test(value, dataset, ctx));
+        if let (Some((field_name, field)), Some(test)) = (field, test) {
+            if let Err(e) = test_fits_field(&field_name, field_type(dataset, field), &test) {
+                errors.push(ctx.err(e.0, value.span()).with_help(e.1));
+                continue;
+            }
+            out.push(Condition {
+                name: field_name,
+                field,
+                test,
+            });
+        }
     }
+    errors.finish()?;
     Ok(out)
 }
 
@@ -218,6 +266,90 @@ fn condition_test(
     }
 }
 
+/// A condition's values against the type of its field: a value of another kind, or an enum
+/// value the schema does not list, would silently never match. `Err((message, help))`.
+fn test_fits_field(
+    name: &str,
+    ty: Option<FieldType>,
+    test: &ConditionTest,
+) -> Result<(), (String, Option<String>)> {
+    let Some(ty) = ty else { return Ok(()) };
+    let lits: &[Literal] = match test {
+        ConditionTest::OneOf(l) | ConditionTest::NoneOf(l) => l,
+        ConditionTest::Compare(_, l) => std::slice::from_ref(l),
+        ConditionTest::Present(_) | ConditionTest::CompareField(..) => return Ok(()),
+    };
+    for lit in lits {
+        let fits = match (ty, lit) {
+            (FieldType::Str, Literal::Str(_)) => true,
+            (FieldType::Enum(values), Literal::Str(s)) => {
+                if !values.contains(&s.as_str()) {
+                    return Err((
+                        format!("`{s}` is not a value of `{name}`"),
+                        suggestion(s, values.iter().copied())
+                            .or_else(|| Some(format!("values: {}", values.join(", ")))),
+                    ));
+                }
+                true
+            }
+            (FieldType::Int | FieldType::Float, Literal::Int(_) | Literal::Float(_)) => true,
+            (FieldType::Bool, Literal::Bool(_)) => true,
+            (FieldType::Date, Literal::Date(_)) => true,
+            (FieldType::Ts, _) => {
+                return Err((
+                    format!("`{name}` is a time: a condition cannot compare it with a value"),
+                    Some("compare it with another field (`{ lt = { field = \"NAME\" } }`) or use a rule script".into()),
+                ));
+            }
+            (FieldType::List, _) => {
+                return Err((
+                    format!("`{name}` is a list: a condition cannot test it with a value"),
+                    Some("use a rule script (`x in r.field`)".into()),
+                ));
+            }
+            _ => false,
+        };
+        if !fits {
+            let quoted = matches!(lit, Literal::Str(_));
+            let help = match ty {
+                FieldType::Bool if quoted => "write `true` or `false` without quotes",
+                FieldType::Int | FieldType::Float if quoted => "write the number without quotes",
+                FieldType::Date if quoted => "write the date without quotes (`2026-01-01`)",
+                FieldType::Str => "write the value in quotes",
+                _ => "write a value of the field's type",
+            };
+            return Err((
+                format!(
+                    "`{name}` is {}, but the condition gives {}",
+                    type_words(ty.name()),
+                    literal_kind(lit)
+                ),
+                Some(help.into()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// "a boolean", "an integer", "text".
+fn type_words(name: &str) -> String {
+    match name {
+        "text" => "text".into(),
+        n if n.starts_with(['a', 'e', 'i', 'o', 'u']) => format!("an {n}"),
+        n => format!("a {n}"),
+    }
+}
+
+fn literal_kind(l: &Literal) -> String {
+    match l {
+        Literal::Str(s) => format!("the text \"{s}\""),
+        Literal::Int(i) => format!("the number {i}"),
+        Literal::Float(f) => format!("the number {f}"),
+        Literal::Bool(b) => format!("the boolean {b}"),
+        Literal::Date(d) => format!("the date {d}"),
+    }
+}
+
 /// The right side of `{ gt|ge|lt|le = ... }`: a value, a parameter's single value
 /// (`{ param = "NAME" }`), or another field of the record (`{ field = "NAME" }`); `None` for
 /// anything else.
@@ -274,10 +406,13 @@ fn field_list(
     dataset: Dataset,
     ctx: &FileCtx<'_>,
 ) -> Result<Vec<(String, FieldRef)>, PolicyError> {
-    names
+    let mut errors = Collect::default();
+    let fields = names
         .iter()
-        .map(|n| ctx.field(dataset, n))
-        .collect::<Result<Vec<_>, _>>()
+        .filter_map(|n| errors.take(ctx.field(dataset, n)))
+        .collect();
+    errors.finish()?;
+    Ok(fields)
 }
 
 /// Severity by a field's value, as [`Rule::severity_by`] holds it.

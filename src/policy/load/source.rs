@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use super::pack::load_pack;
-use crate::policy::error::PolicyError;
+use crate::policy::error::{Collect, PolicyError};
 use crate::policy::model::Pack;
 
 /// The shipped packs, embedded so they work from any directory and after `cargo install`.
@@ -88,8 +88,11 @@ pub fn load_packs(args: &[String]) -> Result<Vec<Pack>, PolicyError> {
         sources.extend(sources_of(arg)?);
     }
     let mut packs: Vec<Pack> = Vec::new();
+    let mut errors = Collect::default();
     for source in sources {
-        let mut pack = load_pack(&source)?;
+        let Some(mut pack) = errors.take(load_pack(&source)) else {
+            continue;
+        };
         // A pack from a folder replaces the shipped pack of its id (an edited copy, as
         // `vigil policy init` writes), in the shipped pack's place; the run says so.
         let shipped = packs.iter().position(|p| {
@@ -113,19 +116,24 @@ pub fn load_packs(args: &[String]) -> Result<Vec<Pack>, PolicyError> {
             continue;
         }
         if let Some(other) = packs.iter().find(|p| p.id == pack.id) {
-            return Err(PolicyError::new(
-                pack.source.clone(),
-                format!(
-                    "two packs have the id `{}`: `{}` and `{}`",
-                    pack.id, other.source, pack.source
-                ),
-            )
-            .with_help(Some(
-                "give the custom pack its own `pack.id`, or pass only one of the two".into(),
-            )));
+            errors.push(
+                PolicyError::new(
+                    pack.source.clone(),
+                    format!(
+                        "two packs have the id `{}`: `{}` and `{}`",
+                        pack.id, other.source, pack.source
+                    ),
+                )
+                .with_help(Some(
+                    "give the custom pack its own `pack.id`, or pass only one of the two".into(),
+                )),
+            );
+            continue;
         }
         packs.push(pack);
     }
+    unique_rule_ids(&packs, &mut errors);
+    errors.finish()?;
     match packs.iter_mut().find(|p| p.id == EXPORT_INTEGRITY) {
         None => packs.insert(0, export_integrity_pack()?),
         // A copy of the pack that always runs replaces the shipped one.
@@ -135,6 +143,38 @@ pub fn load_packs(args: &[String]) -> Result<Vec<Pack>, PolicyError> {
         Some(_) => {}
     }
     Ok(packs)
+}
+
+/// A rule id names one rule across every pack of a run (waivers, baselines and reports key on
+/// it); the versions of one pack share their rule ids.
+fn unique_rule_ids(packs: &[Pack], errors: &mut Collect) {
+    let mut owner: std::collections::BTreeMap<&str, &Pack> = std::collections::BTreeMap::new();
+    for pack in packs {
+        for version in &pack.versions {
+            for rule in &version.rules {
+                match owner.get(rule.id.as_str()) {
+                    Some(other) if other.id != pack.id => {
+                        let mut e = PolicyError::new(
+                            version.path.clone(),
+                            format!(
+                                "rule `{}` is also defined by pack `{}` ({}): a rule id names one rule across every pack",
+                                rule.id, other.id, other.source
+                            ),
+                        )
+                        .with_help(Some(
+                            "give this rule an id of its own pack's prefix, or remove one of the two packs from `--policies`".into(),
+                        ));
+                        e.place = rule.id_place.clone();
+                        errors.push(e);
+                    }
+                    Some(_) => {}
+                    None => {
+                        owner.insert(&rule.id, pack);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The packs one `--policies` argument names, in name order.

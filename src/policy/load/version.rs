@@ -2,6 +2,7 @@
 //! (id, version, effective dates, metric families, the procedure codes table it names), then its
 //! rules.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -19,7 +20,7 @@ use crate::bundle::schema::Dataset;
 use crate::bundle::typing::type_value;
 use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
-use crate::policy::error::{PolicyError, suggestion};
+use crate::policy::error::{Collect, PolicyError, suggestion};
 use crate::policy::file::{POLICY_FORMAT_VERSION, PackDataFile, PackHeader, PolicyFile};
 use crate::policy::model::PackVersion;
 
@@ -36,19 +37,47 @@ pub fn load_version(
         path,
         source,
         params: &file.parameters,
+        param_spans: param_spans(text),
     };
-    check_format_version(&file.format_version, &ctx)?;
+    let mut e = Collect::default();
+    e.take(check_format_version(&file.format_version, &ctx));
     let header = file.pack.get_ref();
-    let id = pack_id(header, &ctx)?;
-    let version = pack_version(header, &ctx)?;
-    let (effective_from, effective_to) = effective_dates(header, &ctx)?;
-    no_metric_families(header, &ctx)?;
-    let procedure_codes = procedure_codes(header, &ctx)?;
+    let id = e.take(pack_id(header, &ctx));
+    let version = e.take(pack_version(header, &ctx));
+    let dates = e.take(effective_dates(header, &ctx));
+    e.take(no_metric_families(header, &ctx));
+    let procedure_codes = e.take(procedure_codes(header, &ctx));
     let mut scripts = Vec::new();
-    let rules = build_rules(&file.rules, &ctx, &mut scripts)?;
-    let documentation = documentation(&data, &ctx)?;
-    let supervision_levels = supervision_levels(&data, &ctx)?;
-    let declared_metrics = build_metrics(&file.metrics, &ctx)?;
+    let rules = e.take(build_rules(&file.rules, &ctx, &mut scripts));
+    let documentation = e.take(documentation(&data, &ctx));
+    let supervision_levels = e.take(supervision_levels(&data, &ctx));
+    let declared_metrics = e.take(build_metrics(&file.metrics, &ctx));
+    for unused in super::unused::unused_parameters(&file, &ctx) {
+        e.push(unused);
+    }
+    let (
+        Some(id),
+        Some(version),
+        Some((effective_from, effective_to)),
+        Some(procedure_codes),
+        Some(rules),
+        Some(documentation),
+        Some(supervision_levels),
+        Some(declared_metrics),
+    ) = (
+        id,
+        version,
+        dates,
+        procedure_codes,
+        rules,
+        documentation,
+        supervision_levels,
+        declared_metrics,
+    )
+    else {
+        return Err(e.into_error(PolicyError::new(path, "invalid policy file")));
+    };
+    e.finish()?;
     Ok(PackVersion {
         pack_id: id,
         version,
@@ -155,6 +184,24 @@ fn plain_date(
             d.span(),
         )
     })
+}
+
+/// Where each `[parameters]` key is written (empty when the file does not parse, which the
+/// full parse reports).
+fn param_spans(text: &str) -> BTreeMap<String, std::ops::Range<usize>> {
+    #[derive(serde::Deserialize)]
+    struct Keys {
+        #[serde(default)]
+        parameters: BTreeMap<toml::Spanned<String>, serde::de::IgnoredAny>,
+    }
+    toml::from_str::<Keys>(text)
+        .map(|k| {
+            k.parameters
+                .into_keys()
+                .map(|k| (k.get_ref().clone(), k.span()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `pack.metrics` named metric families computed in Rust before metrics were declared in packs.
