@@ -115,6 +115,20 @@ pub struct RuleSummary {
     pub reasons: BTreeMap<String, u64>,
 }
 
+/// Something a run noticed that no static check could: a rule or metric that took none of the
+/// records of its dataset although the bundle has some (docs/outputs.md, `summary.warnings`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunWarning {
+    /// `rule` or `metric`.
+    pub kind: &'static str,
+    pub id: String,
+    pub policy: String,
+    pub dataset: &'static str,
+    /// Records of the dataset in the bundle.
+    pub records: usize,
+    pub message: String,
+}
+
 /// One metric value for one group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metric {

@@ -62,6 +62,11 @@ impl<'a> Document<'a> {
         &self.eval.rules
     }
 
+    /// Rules and metrics that took no record of a dataset that has records.
+    pub fn warnings(&self) -> &'a [crate::eval::model::RunWarning] {
+        &self.eval.warnings
+    }
+
     pub fn metrics(&self) -> &'a [Metric] {
         &self.eval.metrics
     }

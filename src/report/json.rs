@@ -76,6 +76,7 @@ struct Summary<'a> {
     records: std::collections::BTreeMap<&'static str, usize>,
     findings: std::collections::BTreeMap<&'static str, u64>,
     rules: &'a [RuleSummary],
+    warnings: &'a [crate::eval::model::RunWarning],
 }
 
 impl<'a> FindingsFile<'a> {
@@ -129,6 +130,7 @@ impl<'a> FindingsFile<'a> {
                     .map(|(s, n)| (s.name(), n))
                     .collect(),
                 rules: doc.rules(),
+                warnings: doc.warnings(),
             },
             findings: doc.findings(),
             metrics: doc.metrics(),

@@ -45,6 +45,8 @@ pub struct ReportModel {
     pub rules: Vec<RuleSection>,
     pub facilities: Vec<FacilityPage>,
     pub methodology: Vec<MethodPack>,
+    /// Rules and metrics that took no record of a dataset that has records.
+    pub run_warnings: Vec<String>,
     pub appendix: Appendix,
 }
 
@@ -387,6 +389,7 @@ pub fn build(doc: &Document<'_>, ctx: &ReportContext<'_>) -> ReportModel {
         rules: rule_sections(doc),
         facilities: facility_pages(doc, ctx, &by_facility),
         methodology: methodology(doc.packs),
+        run_warnings: doc.warnings().iter().map(|w| w.message.clone()).collect(),
         appendix: appendix(doc),
     }
 }

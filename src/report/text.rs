@@ -108,6 +108,12 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
             r.policy
         );
     }
+    if !doc.warnings().is_empty() {
+        let _ = writeln!(out, "\nwarnings:");
+        for w in doc.warnings() {
+            let _ = writeln!(out, "  {}", style.paint("33", &w.message));
+        }
+    }
     if !findings.is_empty() {
         let shown = findings.len().min(TOP_FINDINGS);
         let _ = writeln!(out, "\nmost severe findings ({shown} of {total}):");

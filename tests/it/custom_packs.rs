@@ -284,3 +284,53 @@ fn the_example_metrics_pack_runs_beside_the_shipped_packs() {
         "the shipped metrics still run"
     );
 }
+
+/// A rule and a metric that take no record of a bundle that has records of their dataset are
+/// named in `summary.warnings`, in the text summary and in the report's methodology; the shipped
+/// packs on the demo give none.
+#[test]
+fn a_rule_or_metric_that_takes_no_record_is_a_run_warning() {
+    let policies = [
+        "--policies",
+        "builtin",
+        "--policies",
+        "fixtures/packs/zero_scope",
+    ];
+    let doc = crate::common::check_json(&crate::common::bundle("demo"), &policies).json();
+    let warnings = doc["summary"]["warnings"].as_array().unwrap();
+    let ids: Vec<(&str, &str)> = warnings
+        .iter()
+        .map(|w| (w["kind"].as_str().unwrap(), w["id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(ids, [("rule", "ZER-001"), ("metric", "zero.old_exams")]);
+    assert_eq!(warnings[0]["records"], 600);
+    assert_eq!(warnings[0]["dataset"], "exams");
+    let shipped = crate::common::check_json(&crate::common::bundle("demo"), &[]).json();
+    assert_eq!(shipped["summary"]["warnings"], serde_json::json!([]));
+
+    let mut args = vec!["check", "fixtures/bundles/demo", "--fail-on", "none"];
+    args.extend(policies);
+    let text = crate::common::run(&args);
+    assert!(
+        text.stdout
+            .contains("warnings:\n  rule ZER-001 judged none of the 600 `exams` records"),
+        "{}",
+        text.stdout
+    );
+    let out = tempfile::tempdir().unwrap();
+    let packet = out.path().join("packet");
+    let mut args = vec![
+        "audit",
+        "fixtures/bundles/demo",
+        "--out",
+        packet.to_str().unwrap(),
+        "--fail-on",
+        "none",
+    ];
+    args.extend(policies);
+    let r = crate::common::run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = std::fs::read_to_string(packet.join("report.html")).unwrap();
+    assert!(html.contains("Run warnings"), "no run warnings in report.html");
+    assert!(html.contains("metric zero.old_exams has no value"));
+}

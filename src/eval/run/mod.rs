@@ -49,6 +49,8 @@ pub struct Evaluation {
     pub script_calls: u64,
     /// Evaluations of `expr` and `script` checks natively answered (src/policy/native.rs).
     pub native_calls: u64,
+    /// Rules and metrics that took no record of a dataset that has records.
+    pub warnings: Vec<crate::eval::model::RunWarning>,
 }
 
 pub(super) enum Judgement {
@@ -141,13 +143,82 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
         ));
     }
     finish_ids(&mut findings);
+    let warnings = run_warnings(world, packs, &summaries, &metrics);
     Ok(Evaluation {
         findings,
         rules: summaries,
         metrics,
         script_calls: counts.rhai,
         native_calls: counts.native,
+        warnings,
     })
+}
+
+/// A rule that judged no record (every one out of its scope or its versions' dates) and a
+/// metric that produced no value, where the bundle has records of their dataset: what a
+/// misspelt value or a wrong date would look like, said rather than left as a silent zero.
+fn run_warnings(
+    world: &World,
+    packs: &[Pack],
+    rules: &[RuleSummary],
+    metrics: &[crate::eval::model::Metric],
+) -> Vec<crate::eval::model::RunWarning> {
+    use crate::eval::model::RunWarning;
+    let mut out = Vec::new();
+    let mut seen_rules = std::collections::BTreeSet::new();
+    let mut seen_metrics = std::collections::BTreeSet::new();
+    for pack in packs {
+        for version in &pack.versions {
+            for rule in &version.rules {
+                if matches!(rule.check, Check::Builtin(_)) || !seen_rules.insert(&rule.id) {
+                    continue;
+                }
+                let records = world.bundle.table(rule.dataset).len();
+                let judged = rules
+                    .iter()
+                    .find(|s| s.rule == rule.id)
+                    .is_some_and(|s| s.evaluated + s.not_applicable > 0);
+                if records > 0 && !judged {
+                    out.push(RunWarning {
+                        kind: "rule",
+                        id: rule.id.clone(),
+                        policy: pack.id.clone(),
+                        dataset: rule.dataset.name(),
+                        records,
+                        message: format!(
+                            "rule {} judged none of the {records} `{}` records: its `when`, its versions' dates or its check left every one out",
+                            rule.id,
+                            rule.dataset.name()
+                        ),
+                    });
+                }
+            }
+            for metric in &version.declared_metrics {
+                if !seen_metrics.insert((&pack.id, &metric.id)) {
+                    continue;
+                }
+                let records = world.bundle.table(metric.dataset).len();
+                let emitted = metrics
+                    .iter()
+                    .any(|m| m.id == metric.id && m.policy == pack.id);
+                if records > 0 && !emitted {
+                    out.push(RunWarning {
+                        kind: "metric",
+                        id: metric.id.clone(),
+                        policy: pack.id.clone(),
+                        dataset: metric.dataset.name(),
+                        records,
+                        message: format!(
+                            "metric {} has no value over the {records} `{}` records: its `when`, its versions' dates or what it measures left every one out",
+                            metric.id,
+                            metric.dataset.name()
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Merges what one pack's passes tallied into its findings and rule summaries (in rule id
