@@ -79,6 +79,8 @@ pub enum Outcome {
     Fail(Vec<String>),
     /// The case could not run: a bad `expected.toml`, a bundle that does not load, a script error.
     Error(String),
+    /// `--bless`: `expected.toml` was rewritten from the findings; what changed.
+    Blessed(Vec<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +91,8 @@ pub struct CaseResult {
     pub outcome: Outcome,
     /// Rules of the pack that fired in this case.
     pub fired: BTreeSet<String>,
+    /// Versions of the pack that judged a finding in this case.
+    pub versions: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +101,8 @@ pub struct PackResult {
     pub source: String,
     /// The pack's rule ids, over all versions, in file order.
     pub rules: Vec<String>,
+    /// The pack's versions, oldest first.
+    pub versions: Vec<String>,
     pub cases: Vec<CaseResult>,
 }
 
@@ -106,6 +112,15 @@ impl PackResult {
         self.rules
             .iter()
             .filter(|r| !self.cases.iter().any(|c| c.fired.contains(*r)))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// The versions no case has a finding of.
+    pub fn uncovered_versions(&self) -> Vec<&str> {
+        self.versions
+            .iter()
+            .filter(|v| !self.cases.iter().any(|c| c.versions.contains(*v)))
             .map(String::as_str)
             .collect()
     }
@@ -126,7 +141,10 @@ struct Case {
 /// Runs every case of `pack`, with the pack data (procedure codes, documentation groups) of
 /// `data`: the packs the command loaded, so a rule that reads another pack's data (BEN-004
 /// reads contrast-reactions' documentation) is tested as `vigil check` runs it.
-pub fn run_pack(pack: &Pack, data: &PackData) -> PackResult {
+///
+/// With `bless`, a case on disk whose findings differ gets its `expected.toml` rewritten from
+/// them (its description and the `absent` rules that still do not fire are kept).
+pub fn run_pack(pack: &Pack, data: &PackData, bless: bool) -> PackResult {
     let mut rules: Vec<String> = Vec::new();
     for rule in pack.versions.iter().flat_map(|v| v.rules.iter()) {
         if !rules.contains(&rule.id) {
@@ -136,19 +154,21 @@ pub fn run_pack(pack: &Pack, data: &PackData) -> PackResult {
     let cases = match cases_of(pack) {
         Ok(cases) => cases
             .iter()
-            .map(|c| run_case(pack, &rules, c, data))
+            .map(|c| run_case(pack, &rules, c, data, bless))
             .collect(),
         Err(e) => vec![CaseResult {
             name: "tests".into(),
             shown: Path::new(&pack.source).join("tests").display().to_string(),
             outcome: Outcome::Error(e),
             fired: BTreeSet::new(),
+            versions: BTreeSet::new(),
         }],
     };
     PackResult {
         pack: pack.id.clone(),
         source: pack.source.clone(),
         rules,
+        versions: pack.versions.iter().map(|v| v.version.clone()).collect(),
         cases,
     }
 }
@@ -194,24 +214,92 @@ fn cases_of(pack: &Pack) -> Result<Vec<Case>, String> {
     Ok(cases)
 }
 
-fn run_case(pack: &Pack, rules: &[String], case: &Case, data: &PackData) -> CaseResult {
+fn run_case(
+    pack: &Pack,
+    rules: &[String],
+    case: &Case,
+    data: &PackData,
+    bless: bool,
+) -> CaseResult {
     let mut result = CaseResult {
         name: case.name.clone(),
         shown: case.shown.clone(),
         outcome: Outcome::Pass,
         fired: BTreeSet::new(),
+        versions: BTreeSet::new(),
     };
     match case_findings(pack, rules, case, data) {
         Err(e) => result.outcome = Outcome::Error(e),
         Ok((expected, actual)) => {
             result.fired = actual.iter().map(|f| f.rule.clone()).collect();
+            result.versions = actual.iter().map(|f| f.policy_version.clone()).collect();
             let differences = compare(&expected, &actual);
-            if !differences.is_empty() {
-                result.outcome = Outcome::Fail(differences);
-            }
+            result.outcome = match (differences.is_empty(), bless, &case.dir) {
+                (true, _, _) => Outcome::Pass,
+                (false, false, _) => Outcome::Fail(differences),
+                (false, true, CaseDir::Builtin(_)) => Outcome::Error(
+                    "the shipped packs' cases are built into vigil: bless a copy written by `vigil policy init`".into(),
+                ),
+                (false, true, CaseDir::Disk(dir)) => {
+                    let path = dir.join("expected.toml");
+                    match std::fs::write(&path, render_expected(&expected, &actual)) {
+                        Ok(()) => Outcome::Blessed(differences),
+                        Err(e) => Outcome::Error(format!("cannot write `{}`: {e}", path.display())),
+                    }
+                }
+            };
         }
     }
     result
+}
+
+/// `expected.toml` listing `actual` (what `--bless` writes): each finding with its rule, key,
+/// file, line, severity and version, under a comment with the start of its message.
+fn render_expected(old: &Expected, actual: &[Finding]) -> String {
+    let text = |s: &str| toml::Value::String(s.to_string()).to_string();
+    let mut out = String::new();
+    if let Some(d) = &old.description {
+        out.push_str(&format!("description = {}\n", text(d)));
+    }
+    let absent: Vec<String> = old
+        .absent
+        .iter()
+        .filter(|r| !actual.iter().any(|f| &f.rule == *r))
+        .map(|r| text(r))
+        .collect();
+    if !absent.is_empty() {
+        out.push_str(&format!("absent = [{}]\n", absent.join(", ")));
+    }
+    for f in actual {
+        let message: String = f
+            .message
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(100)
+            .collect();
+        let more = if f.message.chars().count() > 100 {
+            "..."
+        } else {
+            ""
+        };
+        out.push_str(&format!("\n# {message}{more}\n[[finding]]\n"));
+        out.push_str(&format!(
+            "rule = {}\nkey = {}\n",
+            text(&f.rule),
+            text(&f.subject.key)
+        ));
+        out.push_str(&format!(
+            "file = {}\nline = {}\n",
+            text(&f.location.file),
+            f.location.line
+        ));
+        out.push_str(&format!(
+            "severity = {}\npolicy_version = {}\n",
+            text(f.severity.name()),
+            text(&f.policy_version)
+        ));
+    }
+    out
 }
 
 /// The case's expectations (checked against the pack's rules) and the pack's findings.
@@ -459,7 +547,8 @@ pub fn junit(results: &[PackResult]) -> String {
                 escape_attr(&c.name)
             );
             match &c.outcome {
-                Outcome::Pass => out.push_str(&format!("{open}/>\n")),
+                // A blessed case now expects what the pack found.
+                Outcome::Pass | Outcome::Blessed(_) => out.push_str(&format!("{open}/>\n")),
                 Outcome::Fail(diffs) => out.push_str(&format!(
                     "{open}>\n      <failure message=\"{} difference(s)\">{}</failure>\n    </testcase>\n",
                     diffs.len(),

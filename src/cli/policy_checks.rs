@@ -40,6 +40,9 @@ pub struct TestArgs {
     /// Also write the results as JUnit XML to FILE
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Rewrite the `expected.toml` of every failing case from the findings, and say what changed
+    #[arg(long)]
+    pub bless: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,7 +122,10 @@ pub fn lint(args: LintArgs) -> Result<i32, CliError> {
 pub fn test(args: TestArgs) -> Result<i32, CliError> {
     let packs = packs_of(&args.dirs)?;
     let data = vigil::eval::world::PackData::of(&packs);
-    let results: Vec<PackResult> = packs.iter().map(|p| testing::run_pack(p, &data)).collect();
+    let results: Vec<PackResult> = packs
+        .iter()
+        .map(|p| testing::run_pack(p, &data, args.bless))
+        .collect();
     let cases: usize = results.iter().map(|r| r.cases.len()).sum();
     if cases == 0 {
         return Err(CliError::Usage(
@@ -144,7 +150,7 @@ pub fn test(args: TestArgs) -> Result<i32, CliError> {
 /// The report: PASS/FAIL/ERROR per case with the differences, then coverage per pack.
 fn test_text(results: &[PackResult]) -> String {
     let mut out = String::new();
-    let (mut passed, mut failed, mut errors) = (0, 0, 0);
+    let (mut passed, mut failed, mut errors, mut blessed) = (0, 0, 0, 0);
     for r in results {
         out.push_str(&format!("{} ({})\n", r.pack, r.source));
         if r.cases.is_empty() {
@@ -167,6 +173,16 @@ fn test_text(results: &[PackResult]) -> String {
                     errors += 1;
                     out.push_str(&format!("  ERROR {}: {e}\n", c.name));
                 }
+                Outcome::Blessed(diffs) => {
+                    blessed += 1;
+                    out.push_str(&format!(
+                        "  BLESS {}  ({}/expected.toml rewritten)\n",
+                        c.name, c.shown
+                    ));
+                    for d in diffs {
+                        out.push_str(&format!("        {d}\n"));
+                    }
+                }
             }
         }
         let uncovered = r.uncovered();
@@ -179,10 +195,24 @@ fn test_text(results: &[PackResult]) -> String {
             out.push_str(&format!("; never: {}", uncovered.join(", ")));
         }
         out.push('\n');
+        let versions = r.uncovered_versions();
+        out.push_str(&format!(
+            "  versions: {} of {} have a finding in some case",
+            r.versions.len() - versions.len(),
+            r.versions.len()
+        ));
+        if !versions.is_empty() {
+            out.push_str(&format!("; none: {}", versions.join(", ")));
+        }
+        out.push('\n');
     }
+    let blessed_note = match blessed {
+        0 => String::new(),
+        n => format!(", {n} blessed"),
+    };
     out.push_str(&format!(
-        "\n{} cases: {passed} passed, {failed} failed, {errors} could not run\n",
-        passed + failed + errors
+        "\n{} cases: {passed} passed, {failed} failed, {errors} could not run{blessed_note}\n",
+        passed + failed + errors + blessed
     ));
     out
 }

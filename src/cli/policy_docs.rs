@@ -69,17 +69,27 @@ pub struct ExplainArgs {
     pub format: OutputFormat,
 }
 
-fn lookup_error(e: LookupError) -> CliError {
+/// The hint for a name not found when only the shipped packs were searched.
+const BUILTIN_ONLY: &str = "(searched the built-in packs; add --policies DIR)";
+
+fn lookup_error(e: LookupError, policies: &[String]) -> CliError {
+    let searched = if policies.is_empty() {
+        format!(" {BUILTIN_ONLY}")
+    } else {
+        String::new()
+    };
     CliError::Usage(match e.help {
-        Some(help) => format!("{}\nhelp: {help}", e.message),
-        None => e.message,
+        Some(help) => format!("{}\nhelp: {help}{searched}", e.message),
+        None => format!("{}{searched}", e.message),
     })
 }
 
 pub fn diff(args: DiffArgs) -> Result<i32, CliError> {
     let packs = super::load_packs_noted(&args.policies)?;
-    let (old_pack, old) = find_version(&packs, &args.old).map_err(lookup_error)?;
-    let (new_pack, new) = find_version(&packs, &args.new).map_err(lookup_error)?;
+    let (old_pack, old) =
+        find_version(&packs, &args.old).map_err(|e| lookup_error(e, &args.policies))?;
+    let (new_pack, new) =
+        find_version(&packs, &args.new).map_err(|e| lookup_error(e, &args.policies))?;
     let mut report = diff_versions(old, new);
     if let Some(path) = &args.impact {
         let bundle = Bundle::load(path)?;
@@ -118,16 +128,15 @@ pub fn explain(args: ExplainArgs) -> Result<i32, CliError> {
     if found.is_empty() {
         let ids = rule_ids(&packs);
         // Rule ids are upper case by convention; `sup-03` should still find `SUP-003`.
-        let help = suggestion(
-            &args.rule.to_uppercase(),
-            ids.iter().map(String::as_str),
-        )
-        .unwrap_or_else(|| {
-            "`vigil policy catalog` lists every rule; pass `--policies` to look in your own packs"
-                .into()
-        });
+        let help = suggestion(&args.rule.to_uppercase(), ids.iter().map(String::as_str))
+            .unwrap_or_else(|| "`vigil policy catalog` lists every rule".into());
+        let searched = if args.policies.is_empty() {
+            format!(" {BUILTIN_ONLY}")
+        } else {
+            String::new()
+        };
         return Err(CliError::Usage(format!(
-            "unknown rule `{}`\nhelp: {help}",
+            "unknown rule `{}`\nhelp: {help}{searched}",
             args.rule
         )));
     }

@@ -40,6 +40,8 @@ impl Pack {
 pub struct PackVersion {
     pub pack_id: String,
     pub version: String,
+    /// Where `pack.version` is written, for errors about the version chain.
+    pub version_place: Option<Box<crate::policy::error::Place>>,
     pub title: String,
     pub description: Option<String>,
     pub effective_from: Option<NaiveDate>,

@@ -88,6 +88,7 @@ pub fn finding(rule: &str) -> Finding {
 pub fn pack(id: &str, versions: &[&str]) -> Pack {
     let version = |v: &&str| {
         Arc::new(PackVersion {
+            version_place: None,
             pack_id: id.into(),
             version: (*v).into(),
             title: String::new(),

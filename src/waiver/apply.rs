@@ -103,11 +103,12 @@ pub fn apply(waivers: &Waivers, eval: &mut Evaluation, today: NaiveDate) {
             (
                 WAIVER_UNMATCHED,
                 format!(
-                    "waiver `{}` for `{}` on `{}` (expires {}) matches no finding; remove it or correct its rule, subject, facility or dates",
+                    "waiver `{}` for `{}` on `{}` (expires {}) matches no finding: {}; remove it or correct it",
                     w.name(file),
                     w.rule,
                     w.subject,
-                    w.expires
+                    w.expires,
+                    why_unmatched(w, &eval.findings)
                 ),
             )
         } else if w.standing(today) == Standing::Expired {
@@ -198,6 +199,57 @@ fn waiver_finding(w: &Waiver, file: &str, rule: &str, message: String) -> Findin
 }
 
 /// Whether waiver `w` covers `f` (rule, subject glob, facility, date of service).
+/// Which of a waiver's criteria left no finding, narrowing in the order rule, subject, facility,
+/// dates of service.
+fn why_unmatched(w: &Waiver, findings: &[Finding]) -> String {
+    let of_rule: Vec<&Finding> = findings.iter().filter(|f| f.rule == w.rule).collect();
+    if of_rule.is_empty() {
+        return format!("rule `{}` has no finding in this run", w.rule);
+    }
+    let of_subject: Vec<&&Finding> = of_rule
+        .iter()
+        .filter(|f| w.matcher.is_match(&f.subject.key))
+        .collect();
+    if of_subject.is_empty() {
+        return format!(
+            "rule `{}` has {} finding(s), none on a subject matching `{}`",
+            w.rule,
+            of_rule.len(),
+            w.subject
+        );
+    }
+    let at_facility: Vec<&&&Finding> = of_subject
+        .iter()
+        .filter(|f| {
+            w.facility
+                .as_deref()
+                .is_none_or(|id| f.facility.as_deref() == Some(id))
+        })
+        .collect();
+    if at_facility.is_empty() {
+        return format!(
+            "{} finding(s) of `{}` on `{}`, none at facility `{}`",
+            of_subject.len(),
+            w.rule,
+            w.subject,
+            w.facility.as_deref().unwrap_or_default()
+        );
+    }
+    let range = |d: Option<NaiveDate>| d.map_or_else(|| "..".to_string(), |d| d.to_string());
+    format!(
+        "{} finding(s) of `{}` on `{}`{}, none with a date of service from {} to {}",
+        at_facility.len(),
+        w.rule,
+        w.subject,
+        w.facility
+            .as_deref()
+            .map(|f| format!(" at `{f}`"))
+            .unwrap_or_default(),
+        range(w.dos_from),
+        range(w.dos_to)
+    )
+}
+
 fn covers(w: &Waiver, f: &Finding) -> bool {
     if f.rule != w.rule || !w.matcher.is_match(&f.subject.key) {
         return false;

@@ -331,6 +331,9 @@ fn a_rule_or_metric_that_takes_no_record_is_a_run_warning() {
     let r = crate::common::run(&args);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let html = std::fs::read_to_string(packet.join("report.html")).unwrap();
-    assert!(html.contains("Run warnings"), "no run warnings in report.html");
+    assert!(
+        html.contains("Run warnings"),
+        "no run warnings in report.html"
+    );
     assert!(html.contains("metric zero.old_exams has no value"));
 }

@@ -321,3 +321,51 @@ fn schema_names_only_known_schemas() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("policy"), "{}", r.stderr);
 }
+
+/// `policy test --bless` rewrites a failing case's expected.toml from the findings, says what
+/// changed, and the next run passes; `--bless` on the shipped packs, whose cases pass, writes
+/// nothing (a failing built-in case is refused: it lives in the binary).
+#[test]
+fn bless_rewrites_a_failing_case_and_says_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("packs");
+    let init = run(&["policy", "init", copy.to_str().unwrap()]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let expected = copy.join("network-benchmarks/tests/boundaries/expected.toml");
+    let text = std::fs::read_to_string(&expected).unwrap();
+    // Drop the first expected finding and move the second to another line.
+    let first = text.find("[[finding]]").unwrap();
+    let second = first + 5 + text[first + 5..].find("[[finding]]").unwrap();
+    let edited =
+        format!("{}{}", &text[..first], &text[second..]).replacen("line = 7\n", "line = 77\n", 1);
+    std::fs::write(&expected, edited).unwrap();
+    let dirs = copy.to_str().unwrap();
+    let failing = run(&["policy", "test", dirs]);
+    assert_eq!(failing.code, 1, "{}", failing.stdout);
+    let bless = run(&["policy", "test", dirs, "--bless"]);
+    assert_eq!(bless.code, 0, "{}{}", bless.stdout, bless.stderr);
+    for s in [
+        "BLESS boundaries",
+        "different: BEN-001 on X-no-join: line 7, expected 77",
+        "unexpected: BEN-001 on X91",
+        "1 blessed",
+    ] {
+        assert!(bless.stdout.contains(s), "no `{s}` in:\n{}", bless.stdout);
+    }
+    let again = run(&["policy", "test", dirs]);
+    assert_eq!(again.code, 0, "{}", again.stdout);
+    assert!(
+        again.stdout.contains("  PASS  boundaries"),
+        "{}",
+        again.stdout
+    );
+    assert!(
+        again
+            .stdout
+            .contains("versions: 3 of 3 have a finding in some case"),
+        "{}",
+        again.stdout
+    );
+    let builtin = run(&["policy", "test", "--bless"]);
+    assert_eq!(builtin.code, 0, "{}", builtin.stdout);
+}

@@ -266,6 +266,14 @@ fn a_waiver_matching_nothing_is_waiver_002() {
             .contains("matches no finding"),
         "{f}"
     );
+    // It names the criterion that left nothing: here the rule itself.
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("rule `SUP-005` has no finding in this run"),
+        "{f}"
+    );
     assert_eq!(rule_counts(&doc, "WAIVER-002"), (2, 1, 0));
     assert!(of_rule(&doc, "WAIVER-001").is_empty());
 }

@@ -63,58 +63,88 @@ pub fn load_pack(source: &PackSource) -> Result<Pack, PolicyError> {
 
 /// Versions sorted by start date follow each other: each ends the day before the next begins.
 fn check_chain(versions: &[PackVersion]) -> Result<(), PolicyError> {
+    let undated: Vec<&PackVersion> = versions
+        .iter()
+        .filter(|v| v.effective_from.is_none())
+        .collect();
+    if let [first, second, ..] = undated[..] {
+        let mut e = PolicyError::new(
+            second.path.clone(),
+            format!(
+                "versions {} and {} of pack `{}` both have no `effective_from`: with several versions, only the first may be undated",
+                first.version, second.version, second.pack_id
+            ),
+        )
+        .with_help(Some(format!(
+            "give version {} the first date of service it judges (`effective_from = YYYY-MM-DD` under `[pack]`), and version {} the day before as `effective_to`",
+            second.version, first.version
+        )));
+        e.place = second.version_place.clone();
+        return Err(e);
+    }
     for pair in versions.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        if a.version == b.version {
-            return Err(PolicyError::new(
-                b.path.clone(),
-                format!(
-                    "version `{}` of pack `{}` is defined twice (also in `{}`)",
-                    b.version, b.pack_id, a.path
-                ),
-            ));
-        }
-        let Some(a_to) = a.effective_to else {
-            return Err(PolicyError::new(
-                a.path.clone(),
-                format!(
-                    "version {} is open-ended (no `effective_to`) but version {} starts later: the versions overlap",
-                    a.version, b.version
-                ),
-            ));
-        };
-        let Some(b_from) = b.effective_from else {
-            return Err(PolicyError::new(
-                b.path.clone(),
-                format!(
-                    "version {} has no `effective_from` but is not the first version",
-                    b.version
-                ),
-            ));
-        };
-        if b_from <= a_to {
-            return Err(PolicyError::new(
-                b.path.clone(),
-                format!(
-                    "versions {} (to {a_to}) and {} (from {b_from}) overlap",
-                    a.version, b.version
-                ),
-            )
-            .with_help(Some(format!(
-                "set `effective_from` of {} to the day after {a_to}",
+        // Each error points at the `version` line of the file it names.
+        pair_chain(a, b).map_err(|mut e| {
+            let at = if e.path == a.path { a } else { b };
+            e.place = at.version_place.clone();
+            e
+        })?;
+    }
+    Ok(())
+}
+
+/// Two versions next to each other by start date: `a` ends the day before `b` begins.
+fn pair_chain(a: &PackVersion, b: &PackVersion) -> Result<(), PolicyError> {
+    if a.version == b.version {
+        return Err(PolicyError::new(
+            b.path.clone(),
+            format!(
+                "version `{}` of pack `{}` is defined twice (also in `{}`)",
+                b.version, b.pack_id, a.path
+            ),
+        ));
+    }
+    let Some(a_to) = a.effective_to else {
+        return Err(PolicyError::new(
+            a.path.clone(),
+            format!(
+                "version {} is open-ended (no `effective_to`) but version {} starts later: the versions overlap",
+                a.version, b.version
+            ),
+        ));
+    };
+    let Some(b_from) = b.effective_from else {
+        return Err(PolicyError::new(
+            b.path.clone(),
+            format!(
+                "version {} has no `effective_from` but is not the first version",
                 b.version
-            ))));
-        }
-        if a_to.succ_opt() != Some(b_from) {
-            return Err(PolicyError::new(
-                b.path.clone(),
-                format!(
-                    "versions {} (to {a_to}) and {} (from {b_from}) leave a gap: no version is in effect between them",
-                    a.version, b.version
-                ),
-            )
-            .with_help(Some(format!("set `effective_from` of {} to the day after {a_to}", b.version))));
-        }
+            ),
+        ));
+    };
+    if b_from <= a_to {
+        return Err(PolicyError::new(
+            b.path.clone(),
+            format!(
+                "versions {} (to {a_to}) and {} (from {b_from}) overlap",
+                a.version, b.version
+            ),
+        )
+        .with_help(Some(format!(
+            "set `effective_from` of {} to the day after {a_to}",
+            b.version
+        ))));
+    }
+    if a_to.succ_opt() != Some(b_from) {
+        return Err(PolicyError::new(
+            b.path.clone(),
+            format!(
+                "versions {} (to {a_to}) and {} (from {b_from}) leave a gap: no version is in effect between them",
+                a.version, b.version
+            ),
+        )
+        .with_help(Some(format!("set `effective_from` of {} to the day after {a_to}", b.version))));
     }
     Ok(())
 }

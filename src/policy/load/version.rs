@@ -81,6 +81,10 @@ pub fn load_version(
     Ok(PackVersion {
         pack_id: id,
         version,
+        version_place: Some(Box::new(crate::policy::error::Place::of(
+            text,
+            header.version.span(),
+        ))),
         title: header.title.clone(),
         description: header.description.clone(),
         effective_from,
