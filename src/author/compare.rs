@@ -368,20 +368,32 @@ impl FindingBrief {
     }
 }
 
-/// A pack whose only version is `version`, open at both ends: it judges every record.
-pub fn timeless(pack: &Pack, version: &PackVersion) -> Pack {
-    let mut v = version.clone();
-    v.effective_from = None;
-    v.effective_to = None;
+/// `old`'s pack with `new` in `old`'s place, for the dates `old` governs.
+fn in_place(pack: &Pack, old: &PackVersion, new: &PackVersion) -> Pack {
+    let mut swapped = new.clone();
+    swapped.effective_from = old.effective_from;
+    swapped.effective_to = old.effective_to;
     Pack {
         id: pack.id.clone(),
         source: pack.source.clone(),
-        versions: vec![Arc::new(v)],
+        versions: pack
+            .versions
+            .iter()
+            .map(|v| {
+                if v.version == old.version {
+                    Arc::new(swapped.clone())
+                } else {
+                    v.clone()
+                }
+            })
+            .collect(),
         replaces: None,
     }
 }
 
-/// Judges `world` once by each version forced on every record, and matches the findings by id
+/// What replacing `old` by `new` changes on `world`: each record is judged by the version of
+/// `old`'s pack in effect on its date of service, before and after `new` takes `old`'s dates (a
+/// record another version governs is judged alike on both sides). Findings are matched by id
 /// (rule, subject and evidence; the id does not include the version).
 pub fn impact(
     world: &Arc<World>,
@@ -389,8 +401,8 @@ pub fn impact(
     old: (&Pack, &PackVersion),
     new: (&Pack, &PackVersion),
 ) -> Result<Impact, EvalError> {
-    let before = evaluate(world, &[timeless(old.0, old.1)])?.findings;
-    let after = evaluate(world, &[timeless(new.0, new.1)])?.findings;
+    let before = evaluate(world, std::slice::from_ref(old.0))?.findings;
+    let after = evaluate(world, &[in_place(old.0, old.1, new.1)])?.findings;
     let ids = |fs: &[Finding]| fs.iter().map(|f| f.id.clone()).collect::<BTreeSet<_>>();
     let (before_ids, after_ids) = (ids(&before), ids(&after));
     Ok(Impact {

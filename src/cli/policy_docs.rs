@@ -27,7 +27,7 @@ pub struct DiffArgs {
     pub old: String,
     /// The newer version, as PACK@VERSION (may name another pack, e.g. a custom copy)
     pub new: String,
-    /// Also show the findings that appear or disappear on this bundle between the two versions
+    /// Also show the findings that appear or disappear on this bundle when NEW takes OLD's dates of service (each record judged by the version in effect on its date)
     #[arg(long, value_name = "BUNDLE")]
     pub impact: Option<PathBuf>,
     /// Where to find the packs (default: the shipped packs)

@@ -89,15 +89,10 @@ fn diff_impact_shows_sup003_findings_for_010_codes_under_3() {
             )
         })
         .collect();
-    // C01 is dated 2025-12-31 locally, C02 2026-01-01: both 36000 (global 010), both
-    // judged by the forced version whatever their date.
-    assert_eq!(
-        appear,
-        [
-            ("SUP-003".to_string(), "C01".to_string()),
-            ("SUP-003".to_string(), "C02".to_string())
-        ]
-    );
+    // C01 is dated 2025-12-31 locally, C02 2026-01-01: both 36000 (global 010). Each record
+    // is judged by the version in effect on its date: 3.0.0 in 2.0.0's place changes C01 only
+    // (C02 is 3.0.0's already, and fails SUP-003 on both sides).
+    assert_eq!(appear, [("SUP-003".to_string(), "C01".to_string())]);
     assert!(impact["disappear"].as_array().unwrap().is_empty());
     assert!(
         impact["appear"][0]["message"]
@@ -105,11 +100,11 @@ fn diff_impact_shows_sup003_findings_for_010_codes_under_3() {
             .unwrap()
             .contains("global surgery indicator 010")
     );
-    // Backwards, the same findings disappear.
+    // Backwards, 2.0.0 in 3.0.0's place: C02's finding disappears, C01 stays 2.0.0's.
     let back = run(&["policy", "diff", CMS3, CMS2, "--impact", &sup]);
     assert_eq!(back.code, 0, "{}", back.stderr);
     assert!(
-        back.stdout.contains("(0 appear, 2 disappear"),
+        back.stdout.contains("(0 appear, 1 disappear"),
         "{}",
         back.stdout
     );
@@ -139,7 +134,9 @@ fn diff_custom_versions_added_removed_and_changed() {
         "max_exam_s: 3600 → 1800",
         r#"modes: (none) → ["onsite","virtual"]"#,
         r#"old_only: "gone in 2.0.0" → (none)"#,
-        "+ high     DOC-001   exams.csv:12 P01",
+        // Every long exam of the bundle is dated 2026, 2.0.0's on both sides: each record is
+        // judged by the version in effect on its date, so nothing moves.
+        "(0 appear, 0 disappear, 3 in both)",
     ] {
         assert!(r.stdout.contains(want), "missing {want:?} in\n{}", r.stdout);
     }
