@@ -15,6 +15,9 @@ pub struct PolicyFile {
     pub pack: Spanned<PackHeader>,
     #[serde(default)]
     pub parameters: BTreeMap<String, toml::Value>,
+    /// The type (and unit) of each parameter: `risk_s = "seconds"`.
+    #[serde(default)]
+    pub types: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<Spanned<RuleSpec>>,
     #[serde(default, rename = "metric")]

@@ -28,7 +28,7 @@ fn lint_points_at_unused_and_unknown_parameters() {
         "--> fixtures/packs/lint_unused_param/1.0.0.toml:12:1",
         "12 | max_wait_s = 600",
         "error: rule `LINT-002`: unknown parameter `params.max_exam_sec`: the version declares none",
-        "1.0.0.toml:29:108",
+        "1.0.0.toml:33:108",
         "help: did you mean `max_exam_s`?",
         "lint: 2 error(s), 0 warning(s)",
     ] {
@@ -47,9 +47,9 @@ fn lint_and_check_report_every_mistake_in_one_run() {
     let pack = "fixtures/packs/lint_three_mistakes";
     let expected = [
         "`complete` is not a value of `status`",
-        "lint_three_mistakes/1.0.0.toml:19:19",
+        "lint_three_mistakes/1.0.0.toml:22:19",
         "unknown field `contrast_clas` for dataset `exams`",
-        "lint_three_mistakes/1.0.0.toml:30:36",
+        "lint_three_mistakes/1.0.0.toml:33:36",
         "parameter `max_wait_s` is declared but no rule or metric uses it",
         "lint_three_mistakes/1.0.0.toml:12:1",
     ];
@@ -96,7 +96,7 @@ fn lint_reports_load_errors_of_each_folder_and_warns_on_folder_names() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("1.0.0.toml:16:1"), "{}", r.stderr);
+    assert!(r.stderr.contains("1.0.0.toml:19:1"), "{}", r.stderr);
     assert!(
         r.stderr.contains("help: did you mean `severity`?"),
         "{}",

@@ -16,6 +16,7 @@ mod rule;
 mod script_names;
 mod source;
 mod template;
+mod types;
 mod unused;
 mod version;
 

@@ -55,6 +55,9 @@ pub fn load_version(
     for unused in super::unused::unused_parameters(&file, &ctx) {
         e.push(unused);
     }
+    for wrong in super::types::check_types(&file.types, &ctx) {
+        e.push(wrong);
+    }
     let (
         Some(id),
         Some(version),
