@@ -40,6 +40,51 @@ pub fn limited_engine() -> Engine {
     e
 }
 
+/// The functions the script runtime (`eval::script::sandbox`) adds to a limited engine: a
+/// script may call them (a test there keeps this list equal to what it registers).
+pub const SCRIPT_HELPERS: [&str; 12] = [
+    "sessions",
+    "reactions",
+    "uncovered",
+    "contrast_exams",
+    "contrast_reactions",
+    "to_string",
+    "to_debug",
+    "seconds_between",
+    "date",
+    "pass",
+    "fail",
+    "not_applicable",
+];
+
+/// Functions Rhai's parser handles itself rather than through a library.
+const KEYWORD_FUNCTIONS: [&str; 9] = [
+    "type_of",
+    "print",
+    "debug",
+    "Fn",
+    "call",
+    "curry",
+    "is_def_var",
+    "is_def_fn",
+    "is_shared",
+];
+
+/// The names of every function a rule script may call: Rhai's standard library under the
+/// engine limits, vigil's helpers, and the functions Rhai's parser knows.
+pub fn known_functions() -> &'static std::collections::BTreeSet<String> {
+    static NAMES: OnceLock<std::collections::BTreeSet<String>> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let mut names: std::collections::BTreeSet<String> = limited_engine()
+            .collect_fn_metadata(None, |f| Some(f.metadata.name.to_string()), true)
+            .into_iter()
+            .collect();
+        names.extend(SCRIPT_HELPERS.iter().map(|s| s.to_string()));
+        names.extend(KEYWORD_FUNCTIONS.iter().map(|s| s.to_string()));
+        names
+    })
+}
+
 fn compiler() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(limited_engine)

@@ -456,3 +456,30 @@ pub fn dynamic_to_json(v: &Dynamic) -> serde_json::Value {
     }
     v.to_string().into()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What this runtime adds to the limited engine is what the loader lets scripts call
+    /// (`policy::script::SCRIPT_HELPERS`), operators and property getters aside.
+    #[test]
+    fn the_helpers_the_loader_knows_are_the_ones_registered() {
+        let names = |e: &Engine| -> std::collections::BTreeSet<String> {
+            e.collect_fn_metadata(None, |f| Some(f.metadata.name.to_string()), true)
+                .into_iter()
+                .filter(|n| n.starts_with(|c: char| c.is_ascii_alphabetic()) && !n.contains('$'))
+                .collect()
+        };
+        let base = names(&script::limited_engine());
+        let added: std::collections::BTreeSet<String> =
+            names(engine()).difference(&base).cloned().collect();
+        let mut listed: std::collections::BTreeSet<String> = script::SCRIPT_HELPERS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        // Helpers whose names Rhai's library already has (`to_string`) are not "added".
+        listed.retain(|n| !base.contains(n));
+        assert_eq!(added, listed);
+    }
+}

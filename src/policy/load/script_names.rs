@@ -29,6 +29,8 @@ fn position(p: Position) -> Option<(usize, usize)> {
 const NUMERIC_OPERATORS: [&str; 8] = [">", "<", ">=", "<=", "+", "-", "*", "/"];
 
 struct Walker<'a> {
+    /// Functions the code defines itself.
+    defined: Vec<String>,
     dataset: Dataset,
     params: &'a BTreeMap<String, toml::Value>,
     record: &'a str,
@@ -43,6 +45,7 @@ pub fn check_expr(
     params: &BTreeMap<String, toml::Value>,
 ) -> Vec<NameIssue> {
     let mut w = Walker {
+        defined: Vec::new(),
         dataset,
         params,
         record: "r",
@@ -70,6 +73,7 @@ pub fn check_script(
     };
     let (record, params_var) = (f.params[0].to_string(), f.params[1].to_string());
     let mut w = Walker {
+        defined: ast.iter_functions().map(|f| f.name.to_string()).collect(),
         dataset,
         params,
         record: &record,
@@ -106,13 +110,20 @@ impl Walker<'_> {
                     self.parameter(name.as_str(), *pos);
                 }
             }
-            Some(ASTNode::Expr(Expr::FnCall(call, _)))
-            | Some(ASTNode::Stmt(Stmt::FnCall(call, _)))
-                if call.op_token.is_some() && NUMERIC_OPERATORS.contains(&call.name.as_str()) =>
-            {
-                for arg in call.args.iter() {
-                    self.numeric_use(arg, call.name.as_str());
+            Some(ASTNode::Expr(Expr::FnCall(call, pos)))
+            | Some(ASTNode::Stmt(Stmt::FnCall(call, pos))) => {
+                if call.op_token.is_some() {
+                    if NUMERIC_OPERATORS.contains(&call.name.as_str()) {
+                        for arg in call.args.iter() {
+                            self.numeric_use(arg, call.name.as_str());
+                        }
+                    }
+                } else {
+                    self.function(call.name.as_str(), *pos);
                 }
+            }
+            Some(ASTNode::Expr(Expr::MethodCall(call, pos))) => {
+                self.function(call.name.as_str(), *pos);
             }
             _ => {}
         }
@@ -145,6 +156,26 @@ impl Walker<'_> {
             }
             return;
         }
+    }
+
+    /// A function or method the code calls: Rhai's library, vigil's helpers, or its own.
+    fn function(&mut self, name: &str, pos: Position) {
+        let known = crate::policy::script::known_functions();
+        if known.contains(name) || self.defined.iter().any(|d| d == name) {
+            return;
+        }
+        self.issues.push(NameIssue {
+            message: format!("unknown function `{name}`"),
+            help: crate::policy::error::suggestion(
+                name,
+                known
+                    .iter()
+                    .map(String::as_str)
+                    .chain(self.defined.iter().map(String::as_str)),
+            ),
+            position: position(pos),
+            parameter: None,
+        });
     }
 
     fn parameter(&mut self, name: &str, pos: Position) {
