@@ -369,3 +369,79 @@ fn bless_rewrites_a_failing_case_and_says_what_changed() {
     let builtin = run(&["policy", "test", "--bless"]);
     assert_eq!(builtin.code, 0, "{}", builtin.stdout);
 }
+
+/// Valid edits a compliance officer makes to a copy of the shipped packs (a new version, a new
+/// typed parameter, a new rule that reads it) load with no false alarm: lint is clean and
+/// `check` runs the bundle.
+#[test]
+fn valid_pack_edits_load_without_a_false_alarm() {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("packs");
+    let init = run(&["policy", "init", copy.to_str().unwrap()]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let cms = copy.join("cms-direct-supervision");
+    let v3 = std::fs::read_to_string(cms.join("3.0.0.toml")).unwrap();
+    assert!(v3.contains("effective_from = 2026-01-01\n"));
+    std::fs::write(
+        cms.join("3.0.0.toml"),
+        v3.replace(
+            "effective_from = 2026-01-01\n",
+            "effective_from = 2026-01-01\neffective_to = 2026-12-31\n",
+        ),
+    )
+    .unwrap();
+    let v4 = v3
+        .replace("version = \"3.0.0\"", "version = \"4.0.0\"")
+        .replace("effective_from = 2026-01-01", "effective_from = 2027-01-01")
+        .replace(
+            "[types]\n",
+            "[types]\nmax_join_s = \"seconds\"\n",
+        )
+        .replace(
+            "[parameters]\n",
+            "[parameters]\n# Longest wait for the supervisor to join, network policy.\nmax_join_s = 120\n",
+        )
+        + r#"
+[[rule]]
+id = "SUP-900"
+title = "The supervisor joined within the network's limit"
+severity = "low"
+dataset = "sessions"
+check = { kind = "duration", from = "requested_at", to = "joined_at", param = "max_join_s" }
+message = "session {session_id}: joined after {evidence.seconds} s, over {param.max_join_s} s"
+citation = "Network policy"
+remediation = "Review the on-call path."
+"#;
+    std::fs::write(cms.join("4.0.0.toml"), v4).unwrap();
+    let dirs = copy.to_str().unwrap();
+    let lint = run(&["policy", "lint", dirs]);
+    assert_eq!(lint.code, 0, "{}", lint.stderr);
+    assert!(
+        lint.stdout.starts_with("ok: 5 packs, 9 versions, 30 rules"),
+        "{}",
+        lint.stdout
+    );
+    let check = run(&[
+        "check",
+        "fixtures/bundles/demo",
+        "--policies",
+        dirs,
+        "--format",
+        "json",
+        "--as-of",
+        "2026-04-02",
+    ]);
+    assert!(check.code == 0 || check.code == 1, "{}", check.stderr);
+    let doc = check.json();
+    assert!(
+        doc["policies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["version"] == "4.0.0"),
+        "{doc}"
+    );
+    // The demo is dated 2026: 4.0.0 judges none of it, and the run says so for its new rule.
+    let warnings = doc["summary"]["warnings"].to_string();
+    assert!(warnings.contains("SUP-900"), "{warnings}");
+}

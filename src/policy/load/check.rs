@@ -150,11 +150,27 @@ fn compare(site: &CheckSite<'_>) -> Result<Check, PolicyError> {
         .with_help(Some(format!("operators: {}", CompareOp::NAMES.join(" "))))
     })?;
     let operand = compare_operand(site)?;
-    Ok(Check::Compare {
-        field: site.field(&site.spec.field, "field")?,
-        op,
-        operand,
-    })
+    let field = site.field(&site.spec.field, "field")?;
+    // The value (or parameter) must be of the field's kind, or the check could never hold.
+    if let Operand::Literal(l) = &operand
+        && let Err((message, help)) = super::rule::test_fits_field(
+            &field.0,
+            crate::policy::fields::field_type(site.dataset, field.1),
+            &crate::policy::model::ConditionTest::Compare(op, l.clone()),
+        )
+    {
+        let e = match (&site.spec.param, &site.spec.value) {
+            (Some(p), _) => ctx.param_err(
+                p.get_ref(),
+                format!("parameter `{}`: {message}", p.get_ref()),
+                p.span(),
+            ),
+            (None, Some(v)) => ctx.err(message, v.span()),
+            (None, None) => ctx.err(message, site.span.clone()),
+        };
+        return Err(e.with_help(help));
+    }
+    Ok(Check::Compare { field, op, operand })
 }
 
 /// What a `compare` check compares with: exactly one of `value`, `param` or `other`.

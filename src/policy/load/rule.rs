@@ -268,7 +268,7 @@ fn condition_test(
 
 /// A condition's values against the type of its field: a value of another kind, or an enum
 /// value the schema does not list, would silently never match. `Err((message, help))`.
-fn test_fits_field(
+pub(super) fn test_fits_field(
     name: &str,
     ty: Option<FieldType>,
     test: &ConditionTest,
