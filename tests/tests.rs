@@ -45,6 +45,10 @@ mod rxn_rules;
 #[path = "it/ben_rules.rs"]
 mod ben_rules;
 
+// STL-001, the state-law pack.
+#[path = "it/stl_rules.rs"]
+mod stl_rules;
+
 // Every parameter of every shipped pack, changed in a copy, moves what reads it and only that.
 #[path = "it/edit_suite.rs"]
 mod edit_suite;

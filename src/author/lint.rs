@@ -81,6 +81,6 @@ mod tests {
         let errors: Vec<String> = report.errors.iter().map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}", errors.join("\n"));
         assert!(report.warnings.is_empty(), "{:?}", report.warnings);
-        assert_eq!(report.packs, 5);
+        assert_eq!(report.packs, 6);
     }
 }

@@ -100,6 +100,9 @@ pub struct RuleSection {
     pub title: String,
     pub severity: String,
     pub citation: String,
+    /// When findings cite sources of their own (a state's law), each source with its number of
+    /// findings, in order of first appearance; empty when every finding cites the rule's text.
+    pub cited: Vec<Count>,
     pub remediation: String,
     pub evaluated: u64,
     pub failed: u64,
@@ -505,6 +508,7 @@ fn rule_sections(doc: &Document<'_>) -> Vec<RuleSection> {
                 title: r.title.clone(),
                 severity: r.severity.name().into(),
                 citation: rule.map(|x| x.citation.clone()).unwrap_or_default(),
+                cited: cited(mine, rule.map(|x| x.citation.as_str())),
                 remediation: rule.map(|x| x.remediation.clone()).unwrap_or_default(),
                 evaluated: r.evaluated,
                 failed: with_status(Status::Fail),
@@ -527,6 +531,24 @@ fn rule_sections(doc: &Document<'_>) -> Vec<RuleSection> {
             }
         })
         .collect()
+}
+
+/// The sources a rule's findings cite besides the rule's own citation, with their counts.
+fn cited(findings: &[&Finding], own: Option<&str>) -> Vec<Count> {
+    if findings.iter().all(|f| Some(f.citation.as_str()) == own) {
+        return Vec::new();
+    }
+    let mut out: Vec<Count> = Vec::new();
+    for f in findings {
+        match out.iter_mut().find(|c| c.label == f.citation) {
+            Some(c) => c.count += 1,
+            None => out.push(Count {
+                label: f.citation.clone(),
+                count: 1,
+            }),
+        }
+    }
+    out
 }
 
 /// A page per facility (the first record of a repeated id), with its findings and KPIs.

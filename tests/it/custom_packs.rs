@@ -82,6 +82,7 @@ fn builtin_beside_custom_runs_both() {
             "contrast-reactions",
             "export-integrity",
             "network-benchmarks",
+            "state-contrast-law",
             "lakeside-local"
         ]
     );

@@ -10,7 +10,7 @@ const CATALOGUE: &[&str] = &[
     "SUP-001", "SUP-002", "SUP-003", "SUP-004", "SUP-005", "SUP-006", "SUP-007", "ACR-001",
     "ACR-002", "ACR-003", "RXN-001", "RXN-002", "RXN-003", "RXN-004", "RXN-005", "RXN-006",
     "RXN-007", "BEN-001", "BEN-002", "BEN-003", "BEN-004", "BEN-005", "DQ-001", "DQ-002", "DQ-003",
-    "DQ-004", "DQ-005", "DQ-006", "DQ-007",
+    "DQ-004", "DQ-005", "DQ-006", "DQ-007", "STL-001",
 ];
 
 #[test]
@@ -29,7 +29,8 @@ fn demo_reports_findings_from_every_pack_and_every_rule_but_ben003() {
             "cms-direct-supervision",
             "contrast-reactions",
             "export-integrity",
-            "network-benchmarks"
+            "network-benchmarks",
+            "state-contrast-law"
         ]
     );
     let fired: BTreeSet<&str> = findings(&doc)

@@ -148,6 +148,15 @@ const EDITS: &[Edit] = &[
         metrics: &[],
         may: &["SUP-002", "SUP-005"],
     },
+    Edit {
+        pack: "state-contrast-law",
+        parameter: "physician_on_site",
+        from: "[parameters.physician_on_site.NY]\n",
+        to: "[parameters.physician_on_site.NY]\neffective_from = 2027-01-01\n",
+        rules: &["STL-001"],
+        metrics: &[],
+        may: &[],
+    },
 ];
 
 /// What a run says, per rule and per metric id, in a form that any change shows in.

@@ -13,7 +13,7 @@ use crate::common::{root, run};
 fn the_shipped_packs_lint_clean() {
     let r = run(&["policy", "lint"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout, "ok: 5 packs, 8 versions, 29 rules\n");
+    assert_eq!(r.stdout, "ok: 6 packs, 9 versions, 30 rules\n");
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
 
@@ -141,7 +141,7 @@ fn the_shipped_packs_pass_their_own_cases() {
         .lines()
         .filter(|l| l.trim_start().starts_with("coverage:"))
         .collect();
-    assert_eq!(coverage.len(), 5, "{}", r.stdout);
+    assert_eq!(coverage.len(), 6, "{}", r.stdout);
     for line in &coverage {
         assert!(
             !line.contains("never:")
@@ -156,6 +156,7 @@ fn the_shipped_packs_pass_their_own_cases() {
         "contrast-reactions",
         "network-benchmarks",
         "export-integrity",
+        "state-contrast-law",
     ] {
         let section = r.stdout.split(&format!("{pack} (builtin:")).nth(1).unwrap();
         let passes = section
@@ -167,8 +168,8 @@ fn the_shipped_packs_pass_their_own_cases() {
     }
     let xml = std::fs::read_to_string(&junit).unwrap();
     let (suites, cases, failures) = junit_counts(&xml);
-    assert_eq!(suites, 5);
-    assert!(cases >= 15, "{xml}");
+    assert_eq!(suites, 6);
+    assert!(cases >= 17, "{xml}");
     assert_eq!(failures, 0);
     assert!(
         xml.contains("name=\"uncovered_rules\" value=\"BEN-003\""),
@@ -417,7 +418,8 @@ remediation = "Review the on-call path."
     let lint = run(&["policy", "lint", dirs]);
     assert_eq!(lint.code, 0, "{}", lint.stderr);
     assert!(
-        lint.stdout.starts_with("ok: 5 packs, 9 versions, 30 rules"),
+        lint.stdout
+            .starts_with("ok: 6 packs, 10 versions, 31 rules"),
         "{}",
         lint.stdout
     );

@@ -7,11 +7,11 @@ const CMS2: &str = "cms-direct-supervision@2.0.0";
 const CMS3: &str = "cms-direct-supervision@3.0.0";
 
 /// Every rule id of the shipped packs.
-const SHIPPED_RULES: [&str; 29] = [
+const SHIPPED_RULES: [&str; 30] = [
     "SUP-001", "SUP-002", "SUP-003", "SUP-004", "SUP-005", "SUP-006", "SUP-007", "ACR-001",
     "ACR-002", "ACR-003", "RXN-001", "RXN-002", "RXN-003", "RXN-004", "RXN-005", "RXN-006",
     "RXN-007", "BEN-001", "BEN-002", "BEN-003", "BEN-004", "BEN-005", "DQ-001", "DQ-002", "DQ-003",
-    "DQ-004", "DQ-005", "DQ-006", "DQ-007",
+    "DQ-004", "DQ-005", "DQ-006", "DQ-007", "STL-001",
 ];
 
 #[test]

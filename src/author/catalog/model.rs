@@ -238,7 +238,7 @@ mod tests {
         let packs = load_packs(&[]).unwrap();
         let cat = catalog(&packs);
         let all: Vec<&RuleRow> = cat.packs.iter().flat_map(|p| p.rules.iter()).collect();
-        assert_eq!(all.len(), 29);
+        assert_eq!(all.len(), 30);
         let ben002 = all.iter().find(|r| r.id == "BEN-002").unwrap();
         assert!(!ben002.parameters.is_empty(), "{ben002:?}");
     }

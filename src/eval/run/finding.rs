@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::Evidence;
+use super::{Evidence, Said};
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
 use crate::digest::sha256_hex;
@@ -90,10 +90,12 @@ pub(super) fn rule_finding(
     rule: &Rule,
     idx: u32,
     evidence: Evidence,
-    message: Option<String>,
+    said: Said,
 ) -> Finding {
     let (key, file, line) = subject_key(world, rule.dataset, idx);
-    let mut message = message.unwrap_or_else(|| render(world, rule, version, idx, &evidence));
+    let mut message = said
+        .message
+        .unwrap_or_else(|| render(world, rule, version, idx, &evidence));
     for (conditions, text) in &rule.addenda {
         let applies = conditions
             .iter()
@@ -119,7 +121,7 @@ pub(super) fn rule_finding(
         },
         message,
         evidence,
-        citation: rule.citation.clone(),
+        citation: said.citation.unwrap_or_else(|| rule.citation.clone()),
         remediation: rule.remediation.clone(),
         waiver: None,
         file_order: file,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rhai::Dynamic;
 
-use super::{Counts, EvalError, Evidence, Judgement};
+use super::{Counts, EvalError, Evidence, Judgement, Said};
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
 use crate::eval::condition;
@@ -142,7 +142,7 @@ fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement 
                 Judgement::Pass
             } else {
                 evidence.insert("missing".into(), missing.into());
-                Judgement::Fail(vec![(evidence, None)])
+                Judgement::Fail(vec![(evidence, Said::default())])
             }
         }
         Check::Compare { field, op, operand } => {
@@ -174,7 +174,7 @@ fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement 
                             format!("{} {}", op.symbol(), right.display().unwrap_or_default())
                                 .into(),
                         );
-                        Judgement::Fail(vec![(evidence, None)])
+                        Judgement::Fail(vec![(evidence, Said::default())])
                     }
                 }
             }
@@ -187,7 +187,7 @@ fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement 
                 Judgement::Pass
             } else {
                 evidence.insert(field.0.clone(), value_json(&v));
-                Judgement::Fail(vec![(evidence, None)])
+                Judgement::Fail(vec![(evidence, Said::default())])
             }
         }
         Check::Duration { from, to, max_s } => match (value(from).instant(), value(to).instant()) {
@@ -198,7 +198,7 @@ fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement 
                 } else {
                     evidence.insert("seconds".into(), json_f64(secs));
                     evidence.insert("max_s".into(), json_f64(*max_s));
-                    Judgement::Fail(vec![(evidence, None)])
+                    Judgement::Fail(vec![(evidence, Said::default())])
                 }
             }
             (None, _) => Judgement::NotApplicable(format!("`{}` missing", from.0)),
@@ -209,7 +209,7 @@ fn declarative(world: &World, d: Dataset, idx: u32, check: &Check) -> Judgement 
             Some(k) if world.lookup(*dataset, k).is_some() => Judgement::Pass,
             Some(k) => {
                 evidence.insert(field.0.clone(), k.into());
-                Judgement::Fail(vec![(evidence, None)])
+                Judgement::Fail(vec![(evidence, Said::default())])
             }
         },
         Check::Expr { .. } | Check::Script { .. } | Check::Builtin(_) => Judgement::OutOfScope,
@@ -235,7 +235,7 @@ fn scripted(
             if b {
                 Judgement::Pass
             } else {
-                Judgement::Fail(vec![(evidence, None)])
+                Judgement::Fail(vec![(evidence, Said::default())])
             }
         }
         Check::Script { .. }
@@ -287,13 +287,20 @@ fn scripted(
     })
 }
 
-/// A script's failure map: a `message` key overrides the rule message; the rest is evidence.
-fn script_fail(map: &rhai::Map) -> (Evidence, Option<String>) {
+/// A script's failure map: a `message` key overrides the rule message, a `citation` key the
+/// rule's citation (a text; anything else stays evidence); the rest is evidence.
+fn script_fail(map: &rhai::Map) -> (Evidence, Said) {
     let mut ev = sandbox::map_to_json(map);
     let message = ev
         .remove("message")
         .and_then(|m| m.as_str().map(String::from));
-    (ev, message)
+    let citation = match ev.get("citation") {
+        Some(serde_json::Value::String(_)) => ev
+            .remove("citation")
+            .and_then(|c| c.as_str().map(String::from)),
+        _ => None,
+    };
+    (ev, Said { message, citation })
 }
 
 fn json_f64(x: f64) -> serde_json::Value {

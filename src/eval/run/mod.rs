@@ -57,11 +57,19 @@ pub(super) enum Judgement {
     OutOfScope,
     Pass,
     /// One or more findings on the record: evidence and an optional message each.
-    Fail(Vec<(Evidence, Option<String>)>),
+    Fail(Vec<(Evidence, Said)>),
     NotApplicable(String),
 }
 
 pub(super) type Evidence = serde_json::Map<String, serde_json::Value>;
+
+/// What a script's failure says of itself, over the rule's own: its `message`, and its
+/// `citation` (a source per finding, e.g. the state whose law applies).
+#[derive(Debug, Default)]
+pub(super) struct Said {
+    pub(super) message: Option<String>,
+    pub(super) citation: Option<String>,
+}
 
 /// Evaluations of script checks: tried natively, and run in Rhai.
 #[derive(Debug, Default, Clone, Copy)]
@@ -77,7 +85,7 @@ pub(super) struct Tally {
     pub(super) evaluated: u64,
     pub(super) not_applicable: u64,
     pub(super) reasons: BTreeMap<String, u64>,
-    pub(super) fails: Vec<(u32, Evidence, Option<String>)>,
+    pub(super) fails: Vec<(u32, Evidence, Said)>,
 }
 
 impl Tally {
@@ -274,9 +282,9 @@ fn summarize_pack(
                 *summary.reasons.entry(reason).or_default() += n;
             }
             summary.failed += tally.fails.len() as u64;
-            for (idx, evidence, message) in tally.fails {
+            for (idx, evidence, said) in tally.fails {
                 findings.push(rule_finding(
-                    world, pack, version, rule, idx, evidence, message,
+                    world, pack, version, rule, idx, evidence, said,
                 ));
             }
         }

@@ -214,7 +214,7 @@ fn condition_test(
 ) -> Result<ConditionTest, PolicyError> {
     let bad = || {
         ctx.err(
-            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }`, `{ gt|ge|lt|le = value }` (the value may be `{ param = \"NAME\" }` or `{ field = \"NAME\" }`) or `{ param = \"NAME\" }` (one of the parameter's values)".into(),
+            "a `when` condition is a value, a list of values, `{ present = true|false }`, `{ not = value|[values] }`, `{ gt|ge|lt|le = value }` (the value may be `{ param = \"NAME\" }` or `{ field = \"NAME\" }`) or `{ param = \"NAME\" }` (one of the parameter's values, or of a table parameter's keys)".into(),
             value.span(),
         )
     };
@@ -229,6 +229,12 @@ fn condition_test(
                 }
                 Some((k, toml::Value::String(name))) if k == "param" => {
                     let name = Spanned::new(value.span(), name.clone());
+                    // A table parameter: one of its keys (`physician_on_site.NY` for "NY").
+                    if let toml::Value::Table(t) = ctx.param(&name)? {
+                        return Ok(ConditionTest::OneOf(
+                            t.keys().map(|k| Literal::Str(k.clone())).collect(),
+                        ));
+                    }
                     literals(ctx.param(&name)?)
                         .map(ConditionTest::OneOf)
                         .ok_or_else(|| {

@@ -24,8 +24,8 @@ use crate::policy::error::{PolicyError, suggestion};
 use crate::policy::file::PACK_DATA_PARAMETERS;
 
 /// The types a parameter may declare; any of them but `codes` also as `table of TYPE`.
-pub const PARAMETER_TYPES: [&str; 9] = [
-    "seconds", "count", "share", "rate", "number", "boolean", "date", "text", "codes",
+pub const PARAMETER_TYPES: [&str; 10] = [
+    "seconds", "count", "share", "rate", "number", "boolean", "date", "text", "codes", "table",
 ];
 
 /// What a type accepts, in words.
@@ -40,6 +40,7 @@ fn describe(ty: &str) -> String {
         "date" => "a date (`2026-01-01`)".into(),
         "text" => "a text in quotes".into(),
         "codes" => "a list of texts (`[\"a\", \"b\"]`)".into(),
+        "table" => "a table (its entries are read by the rules that use it)".into(),
         other => match other.strip_prefix("table of ") {
             Some(inner) => format!("a table whose values are each {}", describe(inner)),
             None => other.into(),
@@ -66,6 +67,7 @@ fn fits(ty: &str, v: &toml::Value) -> bool {
         "text" => matches!(v, toml::Value::String(_)),
         "codes" => matches!(v, toml::Value::Array(items)
             if items.iter().all(|i| matches!(i, toml::Value::String(_)))),
+        "table" => matches!(v, toml::Value::Table(_)),
         other => match (other.strip_prefix("table of "), v) {
             (Some(inner), toml::Value::Table(t)) => t.values().all(|x| fits(inner, x)),
             _ => false,
@@ -75,7 +77,7 @@ fn fits(ty: &str, v: &toml::Value) -> bool {
 
 fn known(ty: &str) -> bool {
     match ty.strip_prefix("table of ") {
-        Some(inner) => inner != "codes" && PARAMETER_TYPES.contains(&inner),
+        Some(inner) => inner != "codes" && inner != "table" && PARAMETER_TYPES.contains(&inner),
         None => PARAMETER_TYPES.contains(&ty),
     }
 }
