@@ -221,3 +221,22 @@ pub fn metric<'a>(doc: &'a Value, id: &str, group: &[(&str, &str)]) -> Option<&'
                 .all(|(k, v)| g.get(*k).and_then(Value::as_str) == Some(*v))
     })
 }
+
+/// `vigil audit fixtures/bundles/demo --out TMP/packet --fail-on none EXTRA...`, which must
+/// succeed; returns the report.html it wrote.
+pub fn demo_report_html(extra: &[&str]) -> String {
+    let out = tempfile::tempdir().unwrap();
+    let packet = out.path().join("packet");
+    let mut args = vec![
+        "audit",
+        "fixtures/bundles/demo",
+        "--out",
+        packet.to_str().unwrap(),
+        "--fail-on",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    let r = run(&args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::read_to_string(packet.join("report.html")).unwrap()
+}

@@ -318,20 +318,7 @@ fn a_rule_or_metric_that_takes_no_record_is_a_run_warning() {
         "{}",
         text.stdout
     );
-    let out = tempfile::tempdir().unwrap();
-    let packet = out.path().join("packet");
-    let mut args = vec![
-        "audit",
-        "fixtures/bundles/demo",
-        "--out",
-        packet.to_str().unwrap(),
-        "--fail-on",
-        "none",
-    ];
-    args.extend(policies);
-    let r = crate::common::run(&args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let html = std::fs::read_to_string(packet.join("report.html")).unwrap();
+    let html = crate::common::demo_report_html(&policies);
     assert!(
         html.contains("Run warnings"),
         "no run warnings in report.html"
