@@ -45,6 +45,10 @@ mod rxn_rules;
 #[path = "it/ben_rules.rs"]
 mod ben_rules;
 
+// Links, FIFOs and concurrent audits around packets and templates.
+#[path = "it/hostile_fs.rs"]
+mod hostile_fs;
+
 // STL-001, the state-law pack.
 #[path = "it/stl_rules.rs"]
 mod stl_rules;

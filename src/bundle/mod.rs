@@ -195,7 +195,17 @@ fn read_one(root: &Path, found: &FoundFile, index: u32) -> (BundleFile, Vec<Reco
         records: 0,
         problems: Vec::new(),
     };
-    let bytes = match std::fs::read(root.join(&found.path)) {
+    let path = root.join(&found.path);
+    // A FIFO, socket or device is never opened: reading one could block forever. (Links to
+    // regular files are followed, as the walk follows them.)
+    if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+        file.problems.push(ReadProblem {
+            line: 1,
+            message: "not a regular file (a FIFO, socket or device): skipped, not read".into(),
+        });
+        return (file, Vec::new());
+    }
+    let bytes = match std::fs::read(&path) {
         Ok(b) => b,
         Err(e) => {
             file.problems.push(ReadProblem {

@@ -90,6 +90,7 @@ fn relative(path: &Path, base: &Path) -> String {
 }
 
 pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
+    out_outside_bundle(&args.out, &args.bundle)?;
     let (as_of_time, as_of) = as_of(args.as_of.as_deref())?;
     // Every input is read once, before the bundle (so a broken pack or template fails fast),
     // and the same values are both used and hashed into inputs.json.
@@ -285,4 +286,30 @@ pub fn keygen(args: KeygenArgs) -> Result<i32, CliError> {
         args.public.display()
     );
     Ok(0)
+}
+
+/// A packet written inside the bundle would be read back as data by the next run (its CSVs are
+/// not exports): `--out` must be outside the bundle folder.
+fn out_outside_bundle(out: &std::path::Path, bundle: &std::path::Path) -> Result<(), CliError> {
+    // The nearest folder of `out` that exists, resolved (links and `..` included).
+    let mut probe = out.to_path_buf();
+    let resolved = loop {
+        if let Ok(p) = probe.canonicalize() {
+            break Some(p);
+        }
+        if !probe.pop() || probe.as_os_str().is_empty() {
+            break std::env::current_dir().ok();
+        }
+    };
+    let (Some(out_abs), Ok(bundle_abs)) = (resolved, bundle.canonicalize()) else {
+        return Ok(());
+    };
+    if out_abs.starts_with(&bundle_abs) {
+        return Err(CliError::Usage(format!(
+            "`--out {}` is inside the bundle `{}`: the next run would read the packet as data\nhelp: write the packet outside the bundle folder",
+            out.display(),
+            bundle.display()
+        )));
+    }
+    Ok(())
 }

@@ -4,14 +4,14 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
 use super::{
     MANIFEST, MANIFEST_FORMAT, PacketError, PacketFile, SIGNATURE, file_name_problem, keys,
-    pretty_json,
+    pretty_json, safe,
 };
 use crate::digest::sha256_hex;
 
@@ -104,19 +104,25 @@ pub fn write_packet(
     check_names(files)?;
     // Read the key before touching the folder: a wrong key leaves an earlier packet intact.
     let key = sign_key.map(keys::read_signing_key).transpose()?;
-    let stale = prepare_folder(out)?;
+    create_folder(out)?;
+    // Held until the packet is complete: a second audit into `out` stops with exit 2.
+    let _lock = safe::lock(out)?;
+    let stale = earlier_packet(out)?;
     let written: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     for path in stale.iter().filter(|p| !written.contains(p.as_str())) {
-        remove_if_present(&out.join(path))?;
+        // A name an earlier (possibly tampered) manifest lists is checked like one we write.
+        if file_name_problem(path).is_none() {
+            safe::remove(out, path)?;
+        }
     }
-    remove_if_present(&out.join(SIGNATURE))?;
+    safe::remove(out, SIGNATURE)?;
     for file in files {
-        write_file(&out.join(&file.path), &file.bytes)?;
+        safe::write(out, &file.path, &file.bytes)?;
     }
     let manifest = manifest_bytes(files, as_of, args);
-    write_file(&out.join(MANIFEST), &manifest)?;
+    safe::write(out, MANIFEST, &manifest)?;
     if let Some(key) = key {
-        write_file(&out.join(SIGNATURE), &keys::sign(&key, &manifest))?;
+        safe::write(out, SIGNATURE, &keys::sign(&key, &manifest))?;
     }
     Ok(())
 }
@@ -140,32 +146,37 @@ fn check_names(files: &[PacketFile]) -> Result<(), PacketError> {
     Ok(())
 }
 
-/// Creates `out` or checks that it may be written (it is empty, or an earlier packet with a
-/// readable vigil manifest); returns the files that packet listed.
-fn prepare_folder(out: &Path) -> Result<Vec<String>, PacketError> {
-    let read_err = |source| PacketError::Read {
-        path: out.to_path_buf(),
-        source,
-    };
+/// Creates `out` if needed; it must be a folder.
+fn create_folder(out: &Path) -> Result<(), PacketError> {
     match fs::metadata(out) {
         Err(e) if e.kind() == ErrorKind::NotFound => {
             fs::create_dir_all(out).map_err(|source| PacketError::Write {
                 path: out.to_path_buf(),
                 source,
-            })?;
-            return Ok(Vec::new());
+            })
         }
-        Err(e) => return Err(read_err(e)),
-        Ok(meta) if !meta.is_dir() => return Err(PacketError::NotAFolder(out.to_path_buf())),
-        Ok(_) => {}
+        Err(source) => Err(PacketError::Read {
+            path: out.to_path_buf(),
+            source,
+        }),
+        Ok(meta) if !meta.is_dir() => Err(PacketError::NotAFolder(out.to_path_buf())),
+        Ok(_) => Ok(()),
     }
-    let manifest = out.join(MANIFEST);
-    match fs::read(&manifest) {
+}
+
+/// Checks that `out` may be written (it is empty, or an earlier packet with a readable vigil
+/// manifest that is a regular file); returns the files that packet listed.
+fn earlier_packet(out: &Path) -> Result<Vec<String>, PacketError> {
+    let read_err = |source| PacketError::Read {
+        path: out.to_path_buf(),
+        source,
+    };
+    match safe::read_plain(out, MANIFEST) {
         // A manifest.json of some other tool does not make the folder ours to write into.
         Ok(bytes) => read_manifest(&bytes)
             .map(|files| files.into_iter().map(|f| f.path).collect())
             .map_err(|_| PacketError::NotAPacket(out.to_path_buf())),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
+        Err(safe::ReadProblem::Not(safe::NotPlain::Missing)) => {
             let mut entries = fs::read_dir(out).map_err(read_err)?;
             if entries.next().is_some() {
                 Err(PacketError::NotAPacket(out.to_path_buf()))
@@ -173,27 +184,13 @@ fn prepare_folder(out: &Path) -> Result<Vec<String>, PacketError> {
                 Ok(Vec::new())
             }
         }
-        Err(source) => Err(PacketError::Read {
-            path: manifest,
+        Err(safe::ReadProblem::Not(_)) => Err(PacketError::Unsafe {
+            path: out.join(MANIFEST),
+            reason: "a symbolic link or not a regular file: not a packet vigil wrote",
+        }),
+        Err(safe::ReadProblem::Io(source)) => Err(PacketError::Read {
+            path: out.join(MANIFEST),
             source,
         }),
-    }
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), PacketError> {
-    let write_err = |path: PathBuf| move |source| PacketError::Write { path, source };
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(write_err(parent.to_path_buf()))?;
-    }
-    fs::write(path, bytes).map_err(write_err(path.to_path_buf()))
-}
-
-fn remove_if_present(path: &Path) -> Result<(), PacketError> {
-    match fs::remove_file(path) {
-        Err(e) if e.kind() != ErrorKind::NotFound => Err(PacketError::Write {
-            path: path.to_path_buf(),
-            source: e,
-        }),
-        _ => Ok(()),
     }
 }

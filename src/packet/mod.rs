@@ -7,6 +7,7 @@
 mod inputs;
 mod keys;
 mod manifest;
+mod safe;
 mod tables;
 mod verify;
 
@@ -78,6 +79,12 @@ pub enum PacketError {
     SameKeyPath(PathBuf),
     #[error("cannot get random bytes for a new key: {0}")]
     Random(String),
+    #[error("`{path}` is {reason}")]
+    Unsafe { path: PathBuf, reason: &'static str },
+    #[error(
+        "`{0}` is in use by another vigil audit\nhelp: wait for it to finish, or write this packet into another folder"
+    )]
+    InUse(PathBuf),
 }
 
 /// The packet id shown on the report cover: the first 16 hex digits of sha256 over the bytes of

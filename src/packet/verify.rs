@@ -2,10 +2,10 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::ErrorKind;
 use std::path::Path;
 
 use super::manifest::{ManifestFile, read_manifest};
+use super::safe::{self, NotPlain, ReadProblem};
 use super::{MANIFEST, PacketError, SIGNATURE, keys};
 use crate::digest::sha256_hex;
 
@@ -49,7 +49,7 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<Verification, PacketE
     let key = pubkey.map(keys::read_verifying_key).transpose()?;
     let present = list_files(dir)?;
     let mut problems = Vec::new();
-    let manifest_bytes = read_optional(&dir.join(MANIFEST), MANIFEST, &mut problems);
+    let manifest_bytes = read_optional(dir, MANIFEST, &mut problems);
     let listed = match manifest_bytes.as_deref().map(read_manifest) {
         None => None,
         Some(Ok(files)) => Some(files),
@@ -79,7 +79,12 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<Verification, PacketE
 }
 
 fn check_file(dir: &Path, file: &ManifestFile, problems: &mut Vec<String>) {
-    let Some(bytes) = read_optional(&dir.join(&file.path), &file.path, problems) else {
+    // A name no packet can hold (`..`, an absolute path) is not looked up at all.
+    if let Some(reason) = super::file_name_problem(&file.path) {
+        problems.push(format!("bad name in {MANIFEST}: {} ({reason})", file.path));
+        return;
+    }
+    let Some(bytes) = read_optional(dir, &file.path, problems) else {
         return;
     };
     if bytes.len() as u64 != file.bytes || sha256_hex(&bytes) != file.sha256 {
@@ -87,15 +92,20 @@ fn check_file(dir: &Path, file: &ManifestFile, problems: &mut Vec<String>) {
     }
 }
 
-/// The bytes of a packet file; `None` (and a problem) when it is missing or unreadable.
-fn read_optional(path: &Path, name: &str, problems: &mut Vec<String>) -> Option<Vec<u8>> {
-    match fs::read(path) {
+/// The bytes of a packet file; `None` (and a problem) when it is missing, a symbolic link, not a
+/// regular file (a FIFO is never opened) or unreadable.
+fn read_optional(dir: &Path, name: &str, problems: &mut Vec<String>) -> Option<Vec<u8>> {
+    match safe::read_plain(dir, name) {
         Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == ErrorKind::NotFound => {
+        Err(ReadProblem::Not(NotPlain::Missing)) => {
             problems.push(format!("missing: {name}"));
             None
         }
-        Err(e) => {
+        Err(ReadProblem::Not(not)) => {
+            problems.push(format!("unsafe: {name} is {}", not.describe()));
+            None
+        }
+        Err(ReadProblem::Io(e)) => {
             problems.push(format!("unreadable: {name} ({e})"));
             None
         }
@@ -108,9 +118,9 @@ fn check_signature(
     manifest: Option<&[u8]>,
     problems: &mut Vec<String>,
 ) -> SignatureStatus {
-    let signature = match fs::read(dir.join(SIGNATURE)) {
+    let signature = match safe::read_plain(dir, SIGNATURE) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == ErrorKind::NotFound => {
+        Err(ReadProblem::Not(NotPlain::Missing)) => {
             if key.is_some() {
                 problems.push(format!(
                     "missing: {SIGNATURE} (a public key was given but the packet is not signed)"
@@ -119,7 +129,11 @@ fn check_signature(
             return SignatureStatus::Absent;
         }
         Err(e) => {
-            problems.push(format!("unreadable: {SIGNATURE} ({e})"));
+            let why = match e {
+                ReadProblem::Not(not) => not.describe().to_string(),
+                ReadProblem::Io(e) => e.to_string(),
+            };
+            problems.push(format!("unreadable: {SIGNATURE} ({why})"));
             return if key.is_some() {
                 SignatureStatus::Invalid
             } else {

@@ -92,10 +92,25 @@ fn folder_files(dir: &Path) -> Result<Vec<TemplateFile>, HtmlError> {
     let entries = std::fs::read_dir(dir).map_err(|e| err(e.to_string()))?;
     for entry in entries.filter_map(Result::ok) {
         let path = entry.path();
-        if !path.is_file() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // The entry's own type, links not followed: a link could pull any file of the machine
+        // into the report, and a FIFO would hang the read.
+        let kind = entry
+            .file_type()
+            .map_err(|e| err(format!("`{name}`: {e}")))?;
+        if kind.is_dir() {
             continue;
         }
-        let name = entry.file_name().to_string_lossy().into_owned();
+        if kind.is_symlink() || !kind.is_file() {
+            return Err(err(format!(
+                "`{name}` is {}: vigil reads only regular files inside --templates",
+                if kind.is_symlink() {
+                    "a symbolic link"
+                } else {
+                    "not a regular file"
+                }
+            )));
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| err(format!("`{name}`: {e}")))?;
         out.push(TemplateFile {
             name,

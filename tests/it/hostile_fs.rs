@@ -1,0 +1,252 @@
+//! Hostile filesystems (issue "Hostile input"): `audit` never writes or deletes outside `--out`
+//! through a symbolic link, `verify` never follows one nor opens a FIFO, `--templates` reads only
+//! regular files, two audits cannot interleave in one folder, and `--out` may not be inside the
+//! bundle. Each through the real binary.
+#![cfg(unix)]
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::run;
+
+const BUNDLE: &str = "fixtures/bundles/mixed";
+
+fn audit_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "audit",
+        BUNDLE,
+        "--out",
+        out,
+        "--as-of",
+        "2026-04-02",
+        "--fail-on",
+        "none",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+fn audit_ok(out: &Path) {
+    let r = run(&audit_args(out.to_str().unwrap(), &[]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// An earlier packet whose manifest lists `evil/victim.txt`, `evil` a link out of the packet:
+/// the next audit refuses, and the outside file is still there.
+#[test]
+fn audit_does_not_delete_through_a_linked_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("victim.txt"), "keep me").unwrap();
+    let packet = dir.path().join("packet");
+    audit_ok(&packet);
+    let manifest_path = packet.join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&fs::read(&manifest_path).unwrap()).unwrap();
+    manifest["files"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "path": "evil/victim.txt", "bytes": 7, "sha256": vigil::digest::sha256_hex(b"keep me")
+        }));
+    fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    symlink(&outside, packet.join("evil")).unwrap();
+    let r = run(&audit_args(packet.to_str().unwrap(), &[]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    assert_eq!(
+        fs::read_to_string(outside.join("victim.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+/// A packet file replaced by a link to an outside file: the next audit replaces the link with
+/// the file and leaves the outside file alone; the packet verifies.
+#[test]
+fn audit_replaces_a_linked_packet_file_without_writing_through_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = dir.path().join("elsewhere.txt");
+    fs::write(&elsewhere, "not yours").unwrap();
+    let packet = dir.path().join("packet");
+    audit_ok(&packet);
+    fs::remove_file(packet.join("findings.csv")).unwrap();
+    symlink(&elsewhere, packet.join("findings.csv")).unwrap();
+    audit_ok(&packet);
+    assert_eq!(fs::read_to_string(&elsewhere).unwrap(), "not yours");
+    let meta = fs::symlink_metadata(packet.join("findings.csv")).unwrap();
+    assert!(meta.file_type().is_file(), "findings.csv is still a link");
+    let v = run(&["verify", packet.to_str().unwrap()]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}
+
+/// `report.html -> an outside file` with the manifest's size and hash adjusted to it: verify
+/// does not follow the link and fails.
+#[test]
+fn verify_does_not_follow_a_link_whose_hash_was_adjusted() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = dir.path().join("outside.html");
+    fs::write(&outside, "<p>forged</p>").unwrap();
+    let packet = dir.path().join("packet");
+    audit_ok(&packet);
+    fs::remove_file(packet.join("report.html")).unwrap();
+    symlink(&outside, packet.join("report.html")).unwrap();
+    let manifest_path = packet.join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&fs::read(&manifest_path).unwrap()).unwrap();
+    for f in manifest["files"].as_array_mut().unwrap() {
+        if f["path"] == "report.html" {
+            f["bytes"] = 13.into();
+            f["sha256"] = vigil::digest::sha256_hex(b"<p>forged</p>").into();
+        }
+    }
+    fs::write(
+        &manifest_path,
+        serde_json::to_vec_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let v = run(&["verify", packet.to_str().unwrap()]);
+    assert_eq!(v.code, 3, "{}{}", v.stdout, v.stderr);
+    let said = format!("{}{}", v.stdout, v.stderr);
+    assert!(said.contains("report.html is a symbolic link"), "{said}");
+}
+
+/// A FIFO listed in the manifest is reported, never opened (opening it would hang).
+#[test]
+fn verify_does_not_open_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let packet = dir.path().join("packet");
+    audit_ok(&packet);
+    fs::remove_file(packet.join("metrics.csv")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(packet.join("metrics.csv"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let v = run(&["verify", packet.to_str().unwrap()]);
+    assert_eq!(v.code, 3, "{}{}", v.stdout, v.stderr);
+    let said = format!("{}{}", v.stdout, v.stderr);
+    assert!(said.contains("metrics.csv is not a regular file"), "{said}");
+}
+
+/// A link in `--templates` would pull an outside file into report.html: refused.
+#[test]
+fn templates_are_read_only_from_regular_files_in_the_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    fs::create_dir(&templates).unwrap();
+    for f in ["report.html.j2", "report.css", "report.typ"] {
+        let from = crate::common::root().join("report-templates").join(f);
+        fs::copy(from, templates.join(f)).unwrap();
+    }
+    let secret = dir.path().join("secret.txt");
+    fs::write(&secret, "secret").unwrap();
+    symlink(&secret, templates.join("extra.j2")).unwrap();
+    let packet = dir.path().join("packet");
+    let t = templates.to_str().unwrap();
+    let r = run(&audit_args(packet.to_str().unwrap(), &["--templates", t]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`extra.j2` is a symbolic link"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// `--out` inside the bundle would be read back as data next run: refused before anything.
+#[test]
+fn out_inside_the_bundle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let copy = run(&[
+        "gen",
+        "--exams",
+        "50",
+        "--seed",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(copy.code, 0, "{}", copy.stderr);
+    let out = bundle.join("packet");
+    let r = run(&[
+        "audit",
+        bundle.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is inside the bundle"), "{}", r.stderr);
+    assert!(!out.exists());
+}
+
+/// Several audits into one folder at once: each finishes, or stops saying the folder is in use;
+/// the packet left verifies.
+#[test]
+fn concurrent_audits_into_one_folder_leave_a_packet_that_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let packet = dir.path().join("packet");
+    let out = packet.to_str().unwrap().to_string();
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let out = out.clone();
+            std::thread::spawn(move || run(&audit_args(&out, &[])))
+        })
+        .collect();
+    let results: Vec<crate::common::Run> = runs.into_iter().map(|h| h.join().unwrap()).collect();
+    for r in &results {
+        assert!(
+            r.code == 0 || (r.code == 2 && r.stderr.contains("in use by another vigil audit")),
+            "{}: {}",
+            r.code,
+            r.stderr
+        );
+    }
+    assert!(results.iter().any(|r| r.code == 0));
+    let v = run(&["verify", &out]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}
+
+/// A FIFO named like a dataset file is reported as DQ-007 and never opened (the run would hang).
+#[test]
+fn a_fifo_in_the_bundle_is_dq007_not_a_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let made = run(&[
+        "gen",
+        "--exams",
+        "50",
+        "--seed",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let fifo = bundle.join("exams").join("2099-01.csv");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let r = crate::common::check_json(bundle.to_str().unwrap(), &["--fail-on", "none"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc = r.json();
+    let dq7: Vec<&Value> = crate::common::of_rule(&doc, "DQ-007")
+        .into_iter()
+        .filter(|f| f["location"]["file"] == "exams/2099-01.csv")
+        .collect();
+    assert_eq!(dq7.len(), 1, "{doc}");
+    assert!(
+        dq7[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a regular file"),
+        "{}",
+        dq7[0]
+    );
+}
