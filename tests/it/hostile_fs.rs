@@ -250,3 +250,29 @@ fn a_fifo_in_the_bundle_is_dq007_not_a_hang() {
         dq7[0]
     );
 }
+
+/// Times that name no instant (DST gap or overlap) in every time field of every dataset: the
+/// audit completes, with DQ-005, and writes a packet that verifies; RXN-004, which requires the
+/// reaction times, says why it cannot judge them.
+#[test]
+fn times_without_an_instant_do_not_stop_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let packet = dir.path().join("packet");
+    let out = packet.to_str().unwrap();
+    let r = run(&[
+        "audit",
+        "fixtures/bundles/dst_every_time_field",
+        "--out",
+        out,
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: Value =
+        serde_json::from_slice(&fs::read(packet.join("findings.json")).unwrap()).unwrap();
+    assert!(!crate::common::of_rule(&doc, "DQ-005").is_empty());
+    let reasons = crate::common::rule_reasons(&doc, "RXN-004");
+    assert!(reasons.contains("`onset_at` names no instant"), "{reasons}");
+    let v = run(&["verify", out]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+}

@@ -111,8 +111,16 @@ fn scope(world: &World, rule: &Rule, idx: u32) -> Option<Judgement> {
         return Some(Judgement::NotApplicable(reason));
     }
     for (name, field) in &rule.requires {
-        if !world.value(d, idx, *field).is_present() {
+        let v = world.value(d, idx, *field);
+        if !v.is_present() {
             return Some(Judgement::NotApplicable(missing(world, name, *field)));
+        }
+        // A time that names no instant (a DST gap or overlap; DQ-005 owns it) is `()` to a
+        // script: a rule that requires the time cannot judge the record.
+        if matches!(*v, Value::NoInstant(..) | Value::Local(_)) {
+            return Some(Judgement::NotApplicable(format!(
+                "`{name}` names no instant (a local time in a DST gap or overlap)"
+            )));
         }
     }
     None
