@@ -65,6 +65,13 @@ pub fn load_findings(path: &Path) -> Result<Vec<Json>, BaselineError> {
 }
 
 /// The ids of the findings of a findings.json.
+/// The `bundle.id` a findings file was written for, when it says.
+pub fn bundle_id(path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let doc: Json = serde_json::from_slice(&bytes).ok()?;
+    doc.get("bundle")?.get("id")?.as_str().map(String::from)
+}
+
 pub fn load_ids(path: &Path) -> Result<BTreeSet<String>, BaselineError> {
     // Only failing findings are accepted history: a finding that was waived when the baseline
     // was written must fail again once its waiver expires.

@@ -36,7 +36,40 @@ pub struct Manifest {
     pub exported_at: Option<String>,
     /// Unknown keys: reported as warnings, never errors.
     pub warnings: Vec<String>,
+    /// `[limits]`: how far the reader goes before it stops a file.
+    pub limits: Limits,
 }
+
+/// Resource limits of the reader, each raised in bundle.toml under `[limits]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// A gzip file may decompress to this many times its compressed size (`gzip_expansion`).
+    pub gzip_expansion: u64,
+    /// And to at most this many bytes (`max_decompressed_bytes`).
+    pub max_decompressed_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            gzip_expansion: 64,
+            max_decompressed_bytes: 8 << 30,
+        }
+    }
+}
+
+impl Limits {
+    /// The most a gzip file of `compressed` bytes may decompress to (at least 1 MiB, so a
+    /// small file is never cut by the ratio alone).
+    pub fn gzip_output(&self, compressed: u64) -> u64 {
+        compressed
+            .saturating_mul(self.gzip_expansion)
+            .max(1 << 20)
+            .min(self.max_decompressed_bytes)
+    }
+}
+
+const LIMIT_KEYS: [&str; 2] = ["gzip_expansion", "max_decompressed_bytes"];
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, BundleError> {
@@ -59,8 +92,34 @@ impl Manifest {
             return Err(err("missing the `[bundle]` table".into()));
         };
         let mut warnings = Vec::new();
-        for key in doc.keys().filter(|k| *k != "bundle") {
+        for key in doc.keys().filter(|k| *k != "bundle" && *k != "limits") {
             warnings.push(format!("unknown table `{key}` ignored"));
+        }
+        let mut limits = Limits::default();
+        if let Some(table) = doc.get("limits") {
+            let Some(table) = table.as_table() else {
+                return Err(err("`limits` must be a table: `[limits]`".into()));
+            };
+            for (key, value) in table {
+                let n = match value {
+                    toml::Value::Integer(n) if *n > 0 => *n as u64,
+                    _ => {
+                        return Err(err(format!(
+                            "`limits.{key}` must be a positive whole number, found `{value}`"
+                        )));
+                    }
+                };
+                match key.as_str() {
+                    "gzip_expansion" => limits.gzip_expansion = n,
+                    "max_decompressed_bytes" => limits.max_decompressed_bytes = n,
+                    other => {
+                        let hint = did_you_mean(other, LIMIT_KEYS.iter().copied())
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default();
+                        return Err(err(format!("unknown key `limits.{other}`{hint}")));
+                    }
+                }
+            }
         }
         for key in bundle.keys() {
             if !KNOWN_KEYS.contains(&key.as_str()) {
@@ -146,6 +205,7 @@ impl Manifest {
             })
         };
         Ok(Manifest {
+            limits,
             id,
             organization,
             period_start,

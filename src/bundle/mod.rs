@@ -124,7 +124,10 @@ impl Bundle {
             .files
             .par_iter()
             .enumerate()
-            .map(|(index, found)| read_one(root, found, u32::try_from(index).unwrap_or(u32::MAX)))
+            .map(|(index, found)| {
+                let index = u32::try_from(index).unwrap_or(u32::MAX);
+                read_one(root, found, index, &manifest.limits)
+            })
             .collect();
         let mut files = Vec::with_capacity(read.len());
         let mut tables: Vec<Vec<Record>> = vec![Vec::new(); Dataset::ALL.len()];
@@ -184,7 +187,12 @@ impl Bundle {
     }
 }
 
-fn read_one(root: &Path, found: &FoundFile, index: u32) -> (BundleFile, Vec<Record>) {
+fn read_one(
+    root: &Path,
+    found: &FoundFile,
+    index: u32,
+    limits: &manifest::Limits,
+) -> (BundleFile, Vec<Record>) {
     let mut file = BundleFile {
         path: found.path.clone(),
         dataset: found.dataset,
@@ -222,7 +230,14 @@ fn read_one(root: &Path, found: &FoundFile, index: u32) -> (BundleFile, Vec<Reco
         file: index,
         records: Vec::new(),
     };
-    file.problems = read_into(&bytes, found.format, found.gzip, sink.fields, &mut sink);
+    file.problems = read_into(
+        &bytes,
+        found.format,
+        found.gzip,
+        sink.fields,
+        limits,
+        &mut sink,
+    );
     file.records = sink.records.len();
     (file, sink.records)
 }

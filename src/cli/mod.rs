@@ -434,6 +434,18 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
         None => None,
     };
     let (world, eval) = judge(&args.bundle, &packs, waivers.as_ref(), None, as_of_time)?;
+    // Another export of the same network is a normal baseline (ids match by rule, subject and
+    // evidence); another network's is a likely mistake: said, not silently accepted.
+    if let Some(path) = &args.baseline
+        && let Some(id) = vigil::baseline::bundle_id(path)
+        && id != world.bundle.manifest.id
+    {
+        eprintln!(
+            "warning: the baseline `{}` was written for bundle `{id}`; this run reads `{}` (findings are matched by id all the same)",
+            path.display(),
+            world.bundle.manifest.id
+        );
+    }
     let doc = Document::new(&as_of, &world.bundle, &packs, &eval);
     let color = args.output.is_none()
         && std::io::stdout().is_terminal()

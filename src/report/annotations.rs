@@ -65,11 +65,21 @@ pub fn command(severity: Severity) -> &'static str {
     }
 }
 
-/// Escapes a command's message (`%`, CR, LF), as `@actions/core` `escapeData` does.
+/// Escapes a command's message (`%`, CR, LF), as `@actions/core` `escapeData` does; any other
+/// control character (NUL, BEL, ESC: a record value could hold one and drive the log viewer's
+/// terminal) is shown as a visible `\u{1b}`.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Escapes a property value: as a message, plus `:` and `,`, which end a property.

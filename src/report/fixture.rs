@@ -23,6 +23,7 @@ pub struct Run {
 impl Run {
     pub fn new(findings: Vec<Finding>) -> Run {
         let manifest = Manifest {
+            limits: Default::default(),
             id: "b".into(),
             organization: "o".into(),
             period_start: chrono::NaiveDate::default(),

@@ -276,3 +276,120 @@ fn times_without_an_instant_do_not_stop_the_audit() {
     let v = run(&["verify", out]);
     assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
+
+/// A gzip that expands far past its size (a decompression bomb) is read only up to the limit
+/// (64 times its compressed size, at least 1 MiB) and says so as DQ-007; `[limits]` in
+/// bundle.toml raises it for a genuine file.
+#[test]
+fn a_gzip_bomb_is_cut_at_the_limit_and_the_limit_can_be_raised() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let made = run(&[
+        "gen",
+        "--exams",
+        "50",
+        "--seed",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let header = fs::read_to_string(bundle.join("exams/2026-01.csv")).unwrap();
+    let header = header.lines().next().unwrap().to_string();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(format!("{header}\n").as_bytes()).unwrap();
+    gz.write_all(&vec![b'\n'; 8 << 20]).unwrap();
+    let compressed = gz.finish().unwrap();
+    assert!(compressed.len() < 64 << 10, "{}", compressed.len());
+    fs::write(bundle.join("exams/2099-01.csv.gz"), &compressed).unwrap();
+    let bomb = |doc: &Value| -> Vec<String> {
+        crate::common::of_rule(doc, "DQ-007")
+            .into_iter()
+            .filter(|f| f["location"]["file"] == "exams/2099-01.csv.gz")
+            .map(|f| f["message"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let b = bundle.to_str().unwrap();
+    let doc = crate::common::check_json(b, &["--fail-on", "none"]).json();
+    let said = bomb(&doc);
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(
+        said[0].contains("gzip file expands past 1048576 bytes"),
+        "{said:?}"
+    );
+    let manifest = fs::read_to_string(bundle.join("bundle.toml")).unwrap();
+    fs::write(
+        bundle.join("bundle.toml"),
+        format!("{manifest}\n[limits]\ngzip_expansion = 100000\n"),
+    )
+    .unwrap();
+    let doc = crate::common::check_json(b, &["--fail-on", "none"]).json();
+    assert!(bomb(&doc).is_empty(), "{:?}", bomb(&doc));
+}
+
+/// Control characters in a record value (ESC, BEL) never reach a CI log raw through the github
+/// format: they are shown as visible escapes.
+#[test]
+fn the_github_format_escapes_control_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let made = run(&[
+        "gen",
+        "--exams",
+        "200",
+        "--seed",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let facilities = bundle.join("facilities.csv");
+    let text = fs::read_to_string(&facilities).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    for line in lines.iter_mut().skip(1) {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        cells[1] = format!("{}\u{1b}[31mRED\u{7}", cells[1]);
+        *line = cells.join(",");
+    }
+    fs::write(&facilities, lines.join("\n") + "\n").unwrap();
+    let r = run(&[
+        "check",
+        bundle.to_str().unwrap(),
+        "--format",
+        "github",
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\\u{1b}[31mRED\\u{7}"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains(['\u{1b}', '\u{7}']),
+        "raw control characters in the log"
+    );
+}
+
+/// A baseline written for another bundle is a likely mistake: the run says so on stderr.
+#[test]
+fn a_baseline_of_another_bundle_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("baseline.json");
+    let demo = crate::common::check_json("fixtures/bundles/demo", &[]);
+    fs::write(&baseline, demo.stdout).unwrap();
+    let b = baseline.to_str().unwrap();
+    let r = crate::common::check_json(BUNDLE, &["--baseline", b, "--fail-on", "none"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("was written for bundle `lakeside-synthetic")
+            && r.stderr.contains("findings are matched by id all the same"),
+        "{}",
+        r.stderr
+    );
+    let same = crate::common::check_json("fixtures/bundles/demo", &["--baseline", b]);
+    assert!(
+        !same.stderr.contains("was written for bundle"),
+        "{}",
+        same.stderr
+    );
+}

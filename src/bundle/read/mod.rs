@@ -88,7 +88,8 @@ pub fn read_bytes(bytes: &[u8], format: Format, gzip: bool, fields: &[FieldDef])
         records: Vec::new(),
         fields: fields.len(),
     };
-    let problems = read_into(bytes, format, gzip, fields, &mut sink);
+    let limits = crate::bundle::manifest::Limits::default();
+    let problems = read_into(bytes, format, gzip, fields, &limits, &mut sink);
     FileRead {
         records: sink.records,
         problems,
@@ -103,6 +104,7 @@ pub fn read_into<S: Sink>(
     format: Format,
     gzip: bool,
     fields: &[FieldDef],
+    limits: &crate::bundle::manifest::Limits,
     sink: &mut S,
 ) -> Vec<ReadProblem> {
     // A zero-byte file is a present dataset with no records, compressed or not.
@@ -110,7 +112,7 @@ pub fn read_into<S: Sink>(
         return Vec::new();
     }
     let (data, damage) = if gzip {
-        let (data, damage) = gunzip(bytes);
+        let (data, damage) = gunzip(bytes, limits.gzip_output(bytes.len() as u64));
         (std::borrow::Cow::Owned(data), damage)
     } else {
         (std::borrow::Cow::Borrowed(bytes), None)
