@@ -17,4 +17,5 @@ pub mod ndjson;
 #[cfg(feature = "pdf")]
 pub mod pdf;
 pub mod sarif;
+pub mod shown;
 pub mod text;

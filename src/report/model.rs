@@ -15,6 +15,7 @@ use crate::policy::model::{Check, Pack};
 use crate::policy::severity::Severity;
 use crate::report::charts::{self, BEST_IN_CLASS_SHARE, RISK_SHARE};
 use crate::report::document::Document;
+use crate::report::shown::{SHOWN_CHARS, shown};
 
 /// How many evidence rows a rule shows before "N more in findings.csv".
 pub const EVIDENCE_ROWS: usize = 25;
@@ -210,15 +211,15 @@ fn evidence_text(v: &serde_json::Value) -> String {
 
 fn evidence_row(f: &Finding) -> EvidenceRow {
     EvidenceRow {
-        key: f.subject.key.clone(),
+        key: shown(&f.subject.key, SHOWN_CHARS),
         location: format!("{}:{}", f.location.file, f.location.line),
         severity: f.severity.name().into(),
         status: f.status.name().into(),
-        message: f.message.clone(),
+        message: shown(&f.message, SHOWN_CHARS),
         values: f
             .evidence
             .iter()
-            .map(|(k, v)| format!("{k}={}", evidence_text(v)))
+            .map(|(k, v)| format!("{k}={}", shown(&evidence_text(v), SHOWN_CHARS)))
             .collect::<Vec<_>>()
             .join("; "),
     }
@@ -368,10 +369,11 @@ pub fn build(doc: &Document<'_>, ctx: &ReportContext<'_>) -> ReportModel {
         .filter(|(_, n)| *n > 0)
         .collect();
     let m = &doc.bundle.manifest;
+    let organization = shown(&m.organization, SHOWN_CHARS);
     ReportModel {
-        title: format!("Remote contrast supervision audit: {}", m.organization),
-        organization: m.organization.clone(),
-        bundle_id: m.id.clone(),
+        title: format!("Remote contrast supervision audit: {organization}"),
+        organization,
+        bundle_id: shown(&m.id, SHOWN_CHARS),
         period_start: m.period_start.to_string(),
         period_end: m.period_end.to_string(),
         as_of: doc.as_of.into(),
@@ -568,9 +570,11 @@ fn facility_pages(
                 return None;
             }
             let mine = by_facility.get(id).map(Vec::as_slice).unwrap_or(&[]);
-            let shown = |i: usize| -> String { f.get(i).display().unwrap_or_default() };
+            let shown = |i: usize| -> String {
+                shown(&f.get(i).display().unwrap_or_default(), SHOWN_CHARS)
+            };
             Some(FacilityPage {
-                id: id.to_string(),
+                id: crate::report::shown::shown(id, SHOWN_CHARS),
                 name: if ctx.redacted {
                     String::new()
                 } else {

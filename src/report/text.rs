@@ -130,7 +130,7 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
                 f.rule,
                 f.location.file,
                 f.location.line,
-                f.message
+                crate::report::shown::shown(&f.message, crate::report::shown::SHOWN_CHARS)
             );
         }
         if findings.len() > TOP_FINDINGS {

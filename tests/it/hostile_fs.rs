@@ -393,3 +393,78 @@ fn a_baseline_of_another_bundle_is_named() {
         same.stderr
     );
 }
+
+/// Control characters (ESC, BEL) and a 20,000-character value in a facility name and the
+/// organization: the audit completes with a packet that verifies; the report shows escapes and
+/// cuts the long value, findings.json keeps it whole.
+#[test]
+fn control_characters_and_long_values_do_not_stop_the_audit() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    let made = run(&[
+        "gen",
+        "--exams",
+        "200",
+        "--seed",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let long = format!("Aurora\u{1b}[31mRED\u{7}{}", "W".repeat(20_000));
+    let facilities = bundle.join("facilities.csv");
+    let text = fs::read_to_string(&facilities).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[1] = long.clone();
+    lines[1] = cells.join(",");
+    fs::write(&facilities, lines.join("\n") + "\n").unwrap();
+    let manifest = bundle.join("bundle.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("organization") {
+                "organization = \"Lakeside\\u001b\\u0007 Imaging\"".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    fs::write(&manifest, text + "\n").unwrap();
+    let packet = dir.path().join("packet");
+    let out = packet.to_str().unwrap();
+    let r = run(&[
+        "audit",
+        bundle.to_str().unwrap(),
+        "--out",
+        out,
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v = run(&["verify", out]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    let html = fs::read_to_string(packet.join("report.html")).unwrap();
+    assert!(
+        html.contains("Aurora\\u{1b}[31mRED\\u{7}"),
+        "no escapes in report.html"
+    );
+    assert!(
+        html.contains("more characters"),
+        "the long value is not cut"
+    );
+    assert!(
+        !html.contains(['\u{1b}', '\u{7}']),
+        "raw control characters in report.html"
+    );
+    let doc: Value =
+        serde_json::from_slice(&fs::read(packet.join("findings.json")).unwrap()).unwrap();
+    let whole = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["message"].as_str().unwrap().contains(&long));
+    assert!(whole, "findings.json should keep the whole value");
+}
