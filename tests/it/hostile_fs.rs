@@ -29,6 +29,35 @@ fn audit_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     args
 }
 
+/// `vigil gen --exams EXAMS --seed 1` into `dir/bundle`.
+fn generated(dir: &Path, exams: &str) -> std::path::PathBuf {
+    let bundle = dir.join("bundle");
+    let made = run(&[
+        "gen",
+        "--exams",
+        exams,
+        "--seed",
+        "1",
+        "--out",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    bundle
+}
+
+/// Rewrites the `name` cell of facilities.csv rows (1-based data rows) with `name(old)`.
+fn rename_facilities(bundle: &Path, rows: std::ops::Range<usize>, name: impl Fn(&str) -> String) {
+    let facilities = bundle.join("facilities.csv");
+    let text = fs::read_to_string(&facilities).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    for line in lines.iter_mut().skip(rows.start).take(rows.len()) {
+        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
+        cells[1] = name(&cells[1]);
+        *line = cells.join(",");
+    }
+    fs::write(&facilities, lines.join("\n") + "\n").unwrap();
+}
+
 fn audit_ok(out: &Path) {
     let r = run(&audit_args(out.to_str().unwrap(), &[]));
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -162,17 +191,7 @@ fn templates_are_read_only_from_regular_files_in_the_folder() {
 #[test]
 fn out_inside_the_bundle_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    let copy = run(&[
-        "gen",
-        "--exams",
-        "50",
-        "--seed",
-        "1",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert_eq!(copy.code, 0, "{}", copy.stderr);
+    let bundle = generated(dir.path(), "50");
     let out = bundle.join("packet");
     let r = run(&[
         "audit",
@@ -216,17 +235,7 @@ fn concurrent_audits_into_one_folder_leave_a_packet_that_verifies() {
 #[test]
 fn a_fifo_in_the_bundle_is_dq007_not_a_hang() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    let made = run(&[
-        "gen",
-        "--exams",
-        "50",
-        "--seed",
-        "1",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert_eq!(made.code, 0, "{}", made.stderr);
+    let bundle = generated(dir.path(), "50");
     let fifo = bundle.join("exams").join("2099-01.csv");
     let status = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -284,17 +293,7 @@ fn times_without_an_instant_do_not_stop_the_audit() {
 fn a_gzip_bomb_is_cut_at_the_limit_and_the_limit_can_be_raised() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    let made = run(&[
-        "gen",
-        "--exams",
-        "50",
-        "--seed",
-        "1",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert_eq!(made.code, 0, "{}", made.stderr);
+    let bundle = generated(dir.path(), "50");
     let header = fs::read_to_string(bundle.join("exams/2026-01.csv")).unwrap();
     let header = header.lines().next().unwrap().to_string();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -333,26 +332,10 @@ fn a_gzip_bomb_is_cut_at_the_limit_and_the_limit_can_be_raised() {
 #[test]
 fn the_github_format_escapes_control_characters() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    let made = run(&[
-        "gen",
-        "--exams",
-        "200",
-        "--seed",
-        "1",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert_eq!(made.code, 0, "{}", made.stderr);
-    let facilities = bundle.join("facilities.csv");
-    let text = fs::read_to_string(&facilities).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    for line in lines.iter_mut().skip(1) {
-        let mut cells: Vec<String> = line.split(',').map(String::from).collect();
-        cells[1] = format!("{}\u{1b}[31mRED\u{7}", cells[1]);
-        *line = cells.join(",");
-    }
-    fs::write(&facilities, lines.join("\n") + "\n").unwrap();
+    let bundle = generated(dir.path(), "200");
+    rename_facilities(&bundle, 1..usize::MAX, |old| {
+        format!("{old}\u{1b}[31mRED\u{7}")
+    });
     let r = run(&[
         "check",
         bundle.to_str().unwrap(),
@@ -400,25 +383,9 @@ fn a_baseline_of_another_bundle_is_named() {
 #[test]
 fn control_characters_and_long_values_do_not_stop_the_audit() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = dir.path().join("bundle");
-    let made = run(&[
-        "gen",
-        "--exams",
-        "200",
-        "--seed",
-        "1",
-        "--out",
-        bundle.to_str().unwrap(),
-    ]);
-    assert_eq!(made.code, 0, "{}", made.stderr);
+    let bundle = generated(dir.path(), "200");
     let long = format!("Aurora\u{1b}[31mRED\u{7}{}", "W".repeat(20_000));
-    let facilities = bundle.join("facilities.csv");
-    let text = fs::read_to_string(&facilities).unwrap();
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
-    cells[1] = long.clone();
-    lines[1] = cells.join(",");
-    fs::write(&facilities, lines.join("\n") + "\n").unwrap();
+    rename_facilities(&bundle, 1..2, |_| long.clone());
     let manifest = bundle.join("bundle.toml");
     let text = fs::read_to_string(&manifest).unwrap();
     let text: String = text
