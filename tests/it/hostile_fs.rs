@@ -435,3 +435,44 @@ fn control_characters_and_long_values_do_not_stop_the_audit() {
         .any(|f| f["message"].as_str().unwrap().contains(&long));
     assert!(whole, "findings.json should keep the whole value");
 }
+
+/// A gzip member damaged mid-stream used to yield rows decoded from corrupt data before its check
+/// failed; now none of its rows is read, and DQ-007 says why.
+#[test]
+fn a_corrupt_gzip_member_yields_no_rows() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = generated(dir.path(), "2000");
+    let plain = fs::read(bundle.join("exams/2026-02.csv")).unwrap();
+    fs::remove_file(bundle.join("exams/2026-02.csv")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    let mut damaged = gz.finish().unwrap();
+    let mid = damaged.len() / 2;
+    for b in &mut damaged[mid..mid + 8] {
+        *b ^= 0x5a;
+    }
+    fs::write(bundle.join("exams/2026-02.csv.gz"), &damaged).unwrap();
+    let doc = crate::common::check_json(bundle.to_str().unwrap(), &["--fail-on", "none"]).json();
+    let file = doc["bundle"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "exams/2026-02.csv.gz")
+        .unwrap()
+        .clone();
+    assert_eq!(file["records"], 0, "{file}");
+    let dq7: Vec<&Value> = crate::common::of_rule(&doc, "DQ-007")
+        .into_iter()
+        .filter(|f| f["location"]["file"] == "exams/2026-02.csv.gz")
+        .collect();
+    assert_eq!(dq7.len(), 1);
+    assert!(
+        dq7[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("failed its integrity check"),
+        "{}",
+        dq7[0]
+    );
+}

@@ -482,6 +482,42 @@ fn gzip_truncated_keeps_complete_lines() {
     assert_eq!(ids(&r)[r.records.len() - 1], format!("F{}", last - 2));
 }
 
+/// A member whose deflate data is damaged mid-stream can decode to plausible rows before its
+/// check fails: none of its rows is kept; the members before it, which verified, are.
+#[test]
+fn gzip_corrupt_member_keeps_only_verified_members() {
+    let plain = long_csv();
+    let mut damaged = gz(&plain);
+    let mid = damaged.len() / 2;
+    for b in &mut damaged[mid..mid + 8] {
+        *b ^= 0x5a;
+    }
+    let r = read_bytes(&damaged, Format::Csv, true, fields());
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    assert!(
+        r.problems[0].message.contains("failed its integrity check"),
+        "{:?}",
+        r.problems
+    );
+    assert!(r.records.is_empty(), "{} rows kept", r.records.len());
+    assert_eq!(problem_lines(&r), vec![1]);
+    // Two members, the second damaged: the first member's rows stay.
+    let mut two = gz(b"facility_id\nF1\nF2\n");
+    let second_at = two.len();
+    let mut second = gz(&plain[12..]);
+    let crc_at = second.len() - 8;
+    second[crc_at] ^= 0xff; // the CRC of the second member no longer matches
+    two.extend(second);
+    let r = read_bytes(&two, Format::Csv, true, fields());
+    assert_eq!(ids(&r), vec!["F1", "F2"], "{second_at}");
+    assert_eq!(r.problems.len(), 1, "{:?}", r.problems);
+    assert!(
+        r.problems[0].message.contains("failed its integrity check"),
+        "{:?}",
+        r.problems
+    );
+}
+
 #[test]
 fn gzip_truncated_in_the_trailer_keeps_everything() {
     let full = gz(b"facility_id\nF1\nF2\n");
