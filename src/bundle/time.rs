@@ -1,7 +1,8 @@
 //! Timestamps: RFC 3339 and naive local times, and the zone that turns a local time into an instant.
 
 use chrono::{
-    DateTime, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc,
+    DateTime, Datelike, FixedOffset, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone,
+    Utc,
 };
 use chrono_tz::Tz;
 
@@ -46,7 +47,7 @@ pub fn parse_timestamp(s: &str) -> Option<Value> {
 
     match rest {
         [] => Some(Value::Local(local)),
-        [b'Z' | b'z'] => Some(Value::Ts(local.and_utc())),
+        [b'Z' | b'z'] => rfc3339_year(local.and_utc()),
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let oh = two_digits(*h1, *h2)?;
             let om = two_digits(*m1, *m2)?;
@@ -55,10 +56,17 @@ pub fn parse_timestamp(s: &str) -> Option<Value> {
             }
             let secs = i32::try_from(oh * 3600 + om * 60).ok()?;
             let offset = FixedOffset::east_opt(if *sign == b'-' { -secs } else { secs })?;
-            Some(Value::Ts(local.checked_sub_offset(offset)?.and_utc()))
+            rfc3339_year(local.checked_sub_offset(offset)?.and_utc())
         }
         _ => None,
     }
+}
+
+/// An instant whose UTC year has four digits, as RFC 3339 (and every output) writes it; an
+/// offset that moves 9999-12-31 past the year 9999 gives an invalid value (DQ-001), not a
+/// `+10000-...` time.
+fn rfc3339_year(at: DateTime<Utc>) -> Option<Value> {
+    (0..=9999).contains(&at.year()).then_some(Value::Ts(at))
 }
 
 /// Parses a calendar date written exactly `YYYY-MM-DD`.
@@ -75,7 +83,8 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 /// guess (docs/bundle-format.md, "Timestamps").
 pub fn resolve_local(t: NaiveDateTime, tz: Tz) -> Value {
     match tz.from_local_datetime(&t) {
-        LocalResult::Single(at) => Value::Ts(at.with_timezone(&Utc)),
+        LocalResult::Single(at) => rfc3339_year(at.with_timezone(&Utc))
+            .unwrap_or_else(|| Value::Invalid(t.format("%Y-%m-%dT%H:%M:%S").to_string().into())),
         LocalResult::Ambiguous(_, _) => Value::NoInstant(t, DstProblem::Ambiguous),
         LocalResult::None => Value::NoInstant(t, DstProblem::Gap),
     }

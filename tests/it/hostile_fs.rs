@@ -476,3 +476,31 @@ fn a_corrupt_gzip_member_yields_no_rows() {
         dq7[0]
     );
 }
+
+/// A time whose offset moves it past the year 9999 is not RFC 3339: it is DQ-001, and no output
+/// writes a `+10000-...` time.
+#[test]
+fn a_time_past_the_year_9999_is_dq001_not_a_five_digit_year() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = generated(dir.path(), "50");
+    let exams = bundle.join("exams/2026-01.csv");
+    let text = fs::read_to_string(&exams).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let at = header.iter().position(|c| *c == "scheduled_at").unwrap();
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[at] = "9999-12-31T23:30:00-05:00".into();
+    lines[1] = cells.join(",");
+    fs::write(&exams, lines.join("\n") + "\n").unwrap();
+    let r = crate::common::check_json(bundle.to_str().unwrap(), &["--fail-on", "none"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stdout.contains("+10000"),
+        "a five-digit year in the output"
+    );
+    let doc = r.json();
+    let dq1 = crate::common::of_rule(&doc, "DQ-001")
+        .into_iter()
+        .any(|f| f["evidence"]["field"] == "scheduled_at" && f["location"]["line"] == 2);
+    assert!(dq1, "no DQ-001 for the time past 9999");
+}
