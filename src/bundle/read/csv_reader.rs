@@ -13,29 +13,31 @@ pub(super) fn read_csv<S: Sink>(data: &[u8], fields: &[FieldDef], out: &mut Pars
     let mut rec = csv::ByteRecord::new();
     // Column position -> field index, from the header row.
     let mut columns: Option<Vec<Option<usize>>> = None;
+    // Physical lines, counted here: the csv crate ends a row at CR, LF or CRLF but counts only LF,
+    // so a file with bare-CR line ends would put every row on line 1.
+    let mut lines = Lines::default();
     loop {
-        let before = rdr.position().clone();
+        let before = usize::try_from(rdr.position().byte()).unwrap_or(data.len());
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(err) => {
-                out.problem(to_line(before.line()), format!("cannot read CSV: {err}"));
+                let line = lines.at(data, before);
+                out.problem(to_line(line), format!("cannot read CSV: {err}"));
                 break;
             }
         }
         let end = usize::try_from(rdr.position().byte()).unwrap_or(data.len());
         // The reader's position is where the previous row ended: skip the line ends (and the
         // blank lines) it passed over to find the line where this row starts.
-        let mut start = usize::try_from(before.byte()).unwrap_or(end);
-        let mut line = before.line();
+        let mut start = before.min(end);
         while let Some(&b) = data.get(start).filter(|_| start < end) {
             if b != b'\r' && b != b'\n' {
                 break;
             }
-            line += u64::from(b == b'\n');
             start += 1;
         }
-        let line = to_line(line);
+        let line = to_line(lines.at(data, start));
         let raw = data.get(start..end).unwrap_or_default();
         if end >= data.len() && ends_inside_quotes(raw) {
             out.problem(line, "unterminated quoted field");
@@ -70,6 +72,38 @@ pub(super) fn read_csv<S: Sink>(data: &[u8], fields: &[FieldDef], out: &mut Pars
         if !out.sink.csv_row(line, &rec, columns) {
             out.problem(line, "row is not valid UTF-8");
         }
+    }
+}
+
+/// The physical line of a byte offset, counted forward as the reader goes: LF, CRLF and a bare
+/// CR each end one line.
+#[derive(Default)]
+struct Lines {
+    /// Bytes counted so far, and the 0-based number of line ends among them.
+    counted: usize,
+    ends: u64,
+}
+
+impl Lines {
+    /// The 1-based line that byte `at` is on (`at` never goes backwards).
+    fn at(&mut self, data: &[u8], at: usize) -> u64 {
+        let at = at.min(data.len());
+        let span = data.get(self.counted..at).unwrap_or_default();
+        if !span.contains(&b'\r') {
+            // The common case, LF only: a count the compiler vectorizes.
+            self.ends += span.iter().filter(|&&b| b == b'\n').count() as u64;
+        } else {
+            for (i, &b) in span.iter().enumerate() {
+                let end = match b {
+                    b'\n' => true,
+                    b'\r' => data.get(self.counted + i + 1) != Some(&b'\n'),
+                    _ => false,
+                };
+                self.ends += u64::from(end);
+            }
+        }
+        self.counted = self.counted.max(at);
+        self.ends + 1
     }
 }
 
