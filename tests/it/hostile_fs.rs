@@ -58,6 +58,30 @@ fn rename_facilities(bundle: &Path, rows: std::ops::Range<usize>, name: impl Fn(
     fs::write(&facilities, lines.join("\n") + "\n").unwrap();
 }
 
+/// Rewrites the packet's manifest.json through `edit`.
+fn edit_manifest(packet: &Path, edit: impl FnOnce(&mut Value)) {
+    let path = packet.join("manifest.json");
+    let mut manifest: Value = serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+    edit(&mut manifest);
+    fs::write(&path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+}
+
+/// A FIFO at `path` (made with `mkfifo`, as a user would).
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success());
+}
+
+/// `vigil verify PACKET`, which must find a problem (exit 3); what it said.
+fn verify_fails(packet: &Path) -> String {
+    let v = run(&["verify", packet.to_str().unwrap()]);
+    assert_eq!(v.code, 3, "{}{}", v.stdout, v.stderr);
+    format!("{}{}", v.stdout, v.stderr)
+}
+
 fn audit_ok(out: &Path) {
     let r = run(&audit_args(out.to_str().unwrap(), &[]));
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -73,19 +97,11 @@ fn audit_does_not_delete_through_a_linked_folder() {
     fs::write(outside.join("victim.txt"), "keep me").unwrap();
     let packet = dir.path().join("packet");
     audit_ok(&packet);
-    let manifest_path = packet.join("manifest.json");
-    let mut manifest: Value = serde_json::from_slice(&fs::read(&manifest_path).unwrap()).unwrap();
-    manifest["files"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
+    edit_manifest(&packet, |m| {
+        m["files"].as_array_mut().unwrap().push(serde_json::json!({
             "path": "evil/victim.txt", "bytes": 7, "sha256": vigil::digest::sha256_hex(b"keep me")
         }));
-    fs::write(
-        &manifest_path,
-        serde_json::to_vec_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
+    });
     symlink(&outside, packet.join("evil")).unwrap();
     let r = run(&audit_args(packet.to_str().unwrap(), &[]));
     assert_eq!(r.code, 2, "{}", r.stderr);
@@ -126,22 +142,15 @@ fn verify_does_not_follow_a_link_whose_hash_was_adjusted() {
     audit_ok(&packet);
     fs::remove_file(packet.join("report.html")).unwrap();
     symlink(&outside, packet.join("report.html")).unwrap();
-    let manifest_path = packet.join("manifest.json");
-    let mut manifest: Value = serde_json::from_slice(&fs::read(&manifest_path).unwrap()).unwrap();
-    for f in manifest["files"].as_array_mut().unwrap() {
-        if f["path"] == "report.html" {
-            f["bytes"] = 13.into();
-            f["sha256"] = vigil::digest::sha256_hex(b"<p>forged</p>").into();
+    edit_manifest(&packet, |m| {
+        for f in m["files"].as_array_mut().unwrap() {
+            if f["path"] == "report.html" {
+                f["bytes"] = 13.into();
+                f["sha256"] = vigil::digest::sha256_hex(b"<p>forged</p>").into();
+            }
         }
-    }
-    fs::write(
-        &manifest_path,
-        serde_json::to_vec_pretty(&manifest).unwrap(),
-    )
-    .unwrap();
-    let v = run(&["verify", packet.to_str().unwrap()]);
-    assert_eq!(v.code, 3, "{}{}", v.stdout, v.stderr);
-    let said = format!("{}{}", v.stdout, v.stderr);
+    });
+    let said = verify_fails(&packet);
     assert!(said.contains("report.html is a symbolic link"), "{said}");
 }
 
@@ -152,14 +161,8 @@ fn verify_does_not_open_a_fifo() {
     let packet = dir.path().join("packet");
     audit_ok(&packet);
     fs::remove_file(packet.join("metrics.csv")).unwrap();
-    let made = std::process::Command::new("mkfifo")
-        .arg(packet.join("metrics.csv"))
-        .status()
-        .unwrap();
-    assert!(made.success());
-    let v = run(&["verify", packet.to_str().unwrap()]);
-    assert_eq!(v.code, 3, "{}{}", v.stdout, v.stderr);
-    let said = format!("{}{}", v.stdout, v.stderr);
+    mkfifo(&packet.join("metrics.csv"));
+    let said = verify_fails(&packet);
     assert!(said.contains("metrics.csv is not a regular file"), "{said}");
 }
 
@@ -236,12 +239,7 @@ fn concurrent_audits_into_one_folder_leave_a_packet_that_verifies() {
 fn a_fifo_in_the_bundle_is_dq007_not_a_hang() {
     let dir = tempfile::tempdir().unwrap();
     let bundle = generated(dir.path(), "50");
-    let fifo = bundle.join("exams").join("2099-01.csv");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    mkfifo(&bundle.join("exams").join("2099-01.csv"));
     let r = crate::common::check_json(bundle.to_str().unwrap(), &["--fail-on", "none"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let doc = r.json();
