@@ -76,7 +76,7 @@ fn main() {
             dataset: Dataset::Exams,
             idx: i,
         };
-        matches!(sandbox::eval_expr(&ast, rec, &params), Ok(Outcome::Pass))
+        matches!(sandbox::eval_expr(&ast, rec, &params).0, Ok(Outcome::Pass))
     });
     time("rhai::Map built per record", &|i| {
         let Some(r) = world.record(Dataset::Exams, i) else {

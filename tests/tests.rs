@@ -48,6 +48,13 @@ mod ben_rules;
 // Links, FIFOs and concurrent audits around packets and templates.
 #[path = "it/hostile_fs.rs"]
 mod hostile_fs;
+// Values and resources that used to stop an audit: any script or length in a report, and the
+// limits on templates, scripts and decompressed bytes.
+#[path = "it/hostile_values.rs"]
+mod hostile_values;
+// Property tests: every line read is counted once; the same bytes on any thread count.
+#[path = "it/properties.rs"]
+mod properties;
 
 // STL-001, the state-law pack.
 #[path = "it/stl_rules.rs"]

@@ -47,6 +47,9 @@ pub struct Limits {
     pub gzip_expansion: u64,
     /// And to at most this many bytes (`max_decompressed_bytes`).
     pub max_decompressed_bytes: u64,
+    /// All gzip files of the bundle together may decompress to at most this many bytes
+    /// (`max_bundle_decompressed_bytes`): past it the bundle is refused.
+    pub max_bundle_decompressed_bytes: u64,
 }
 
 impl Default for Limits {
@@ -54,6 +57,7 @@ impl Default for Limits {
         Limits {
             gzip_expansion: 64,
             max_decompressed_bytes: 8 << 30,
+            max_bundle_decompressed_bytes: 8 << 30,
         }
     }
 }
@@ -69,7 +73,11 @@ impl Limits {
     }
 }
 
-const LIMIT_KEYS: [&str; 2] = ["gzip_expansion", "max_decompressed_bytes"];
+const LIMIT_KEYS: [&str; 3] = [
+    "gzip_expansion",
+    "max_decompressed_bytes",
+    "max_bundle_decompressed_bytes",
+];
 
 impl Manifest {
     pub fn load(path: &Path) -> Result<Manifest, BundleError> {
@@ -112,6 +120,7 @@ impl Manifest {
                 match key.as_str() {
                     "gzip_expansion" => limits.gzip_expansion = n,
                     "max_decompressed_bytes" => limits.max_decompressed_bytes = n,
+                    "max_bundle_decompressed_bytes" => limits.max_bundle_decompressed_bytes = n,
                     other => {
                         let hint = did_you_mean(other, LIMIT_KEYS.iter().copied())
                             .map(|s| format!(" (did you mean `{s}`?)"))

@@ -40,6 +40,11 @@ pub enum BundleError {
     MissingDataset { path: PathBuf, dataset: Dataset },
     #[error("cannot walk `{path}`: {message}")]
     Walk { path: PathBuf, message: String },
+    #[error(
+        "`{path}`: the bundle's gzip files decompress to more than {max} bytes in all: the bundle \
+         is not read (raise `[limits] max_bundle_decompressed_bytes` in bundle.toml if it is genuine)"
+    )]
+    TooLarge { path: PathBuf, max: u64 },
 }
 
 /// One record: where it was read and its typed values, one per field of its dataset.
@@ -120,15 +125,22 @@ impl Bundle {
             .filter(|d| !discovery.files.iter().any(|f| f.dataset == *d))
             .collect();
         // Each file is read and typed in one pass, in parallel; only its typed records are kept.
+        let budget = Decompressed::new(manifest.limits.max_bundle_decompressed_bytes);
         let read: Vec<(BundleFile, Vec<Record>)> = discovery
             .files
             .par_iter()
             .enumerate()
             .map(|(index, found)| {
                 let index = u32::try_from(index).unwrap_or(u32::MAX);
-                read_one(root, found, index, &manifest.limits)
+                read_one(root, found, index, &manifest.limits, &budget)
             })
             .collect();
+        if budget.exceeded() {
+            return Err(BundleError::TooLarge {
+                path: manifest_path,
+                max: manifest.limits.max_bundle_decompressed_bytes,
+            });
+        }
         let mut files = Vec::with_capacity(read.len());
         let mut tables: Vec<Vec<Record>> = vec![Vec::new(); Dataset::ALL.len()];
         for (file, records) in read {
@@ -187,11 +199,44 @@ impl Bundle {
     }
 }
 
+/// The bytes the bundle's gzip files have decompressed to so far, against the bundle's limit.
+/// Files are read in parallel, so each may use what the others have not used yet; whether the
+/// total passes the limit does not depend on the order (a file cut by what was left means the
+/// total was over), so neither does the outcome.
+struct Decompressed {
+    max: u64,
+    used: std::sync::atomic::AtomicU64,
+}
+
+impl Decompressed {
+    fn new(max: u64) -> Decompressed {
+        Decompressed {
+            max,
+            used: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    fn left(&self) -> u64 {
+        self.max
+            .saturating_sub(self.used.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn add(&self, bytes: u64) {
+        self.used
+            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn exceeded(&self) -> bool {
+        self.used.load(std::sync::atomic::Ordering::Relaxed) > self.max
+    }
+}
+
 fn read_one(
     root: &Path,
     found: &FoundFile,
     index: u32,
     limits: &manifest::Limits,
+    budget: &Decompressed,
 ) -> (BundleFile, Vec<Record>) {
     let mut file = BundleFile {
         path: found.path.clone(),
@@ -230,14 +275,19 @@ fn read_one(
         file: index,
         records: Vec::new(),
     };
-    file.problems = read_into(
+    // A gzip file may use what is left of the bundle's budget, at most its own limit. Cut by
+    // what was left, it reports one byte past it, so the total passes the limit.
+    let gzip_limit = limits.gzip_output(file.bytes).min(budget.left());
+    let (problems, decompressed) = read_into(
         &bytes,
         found.format,
         found.gzip,
         sink.fields,
-        limits,
+        gzip_limit,
         &mut sink,
     );
+    file.problems = problems;
+    budget.add(decompressed);
     file.records = sink.records.len();
     (file, sink.records)
 }

@@ -48,6 +48,17 @@ pub struct AuditArgs {
     /// report.typ for report.pdf)
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// The work report.html's template may do (minijinja fuel: about one unit per instruction
+    /// and per 64 bytes of data); a template that runs out stops the audit (exit 2)
+    #[arg(long, value_name = "UNITS", default_value_t = html::DEFAULT_TEMPLATE_FUEL)]
+    pub template_fuel: u64,
+    /// The most bytes report.html may have; a template that writes more stops the audit (exit 2)
+    #[arg(long, value_name = "BYTES", default_value_t = html::DEFAULT_MAX_REPORT_BYTES)]
+    pub max_report_bytes: u64,
+    /// The Rhai operations the policies' scripts and expressions may take in all; past it the
+    /// run stops (exit 2). Default: 10,000 per record of the bundle, at least 100,000,000
+    #[arg(long, value_name = "OPERATIONS")]
+    pub max_script_operations: Option<u64>,
     /// Sign manifest.json with this Ed25519 private key (PEM, from `vigil keygen`)
     #[arg(long, value_name = "KEY")]
     pub sign_key: Option<PathBuf>,
@@ -104,6 +115,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         waivers.as_ref(),
         redaction,
         as_of_time,
+        args.max_script_operations,
     )?;
     let doc = Document::new(&as_of, &world.bundle, &packs, &eval);
     let findings_bytes = FindingsJson.write(&doc).map_err(usage)?.into_bytes();
@@ -116,7 +128,11 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         redacted: args.redact,
     };
     let report = model::build(&doc, &ctx);
-    let report_html = html::render(&report, &templates).map_err(usage)?;
+    let limits = html::RenderLimits {
+        fuel: args.template_fuel,
+        max_bytes: args.max_report_bytes,
+    };
+    let report_html = html::render(&report, &templates, limits).map_err(usage)?;
 
     #[cfg_attr(not(feature = "pdf"), allow(unused_mut))]
     let mut files = vec![

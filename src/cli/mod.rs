@@ -146,6 +146,10 @@ pub struct CheckArgs {
     /// A TOML waivers file: waived findings stay in the output but never fail the run
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// The Rhai operations the policies' scripts and expressions may take in all; past it the
+    /// run stops (exit 2). Default: 10,000 per record of the bundle, at least 100,000,000
+    #[arg(long, value_name = "OPERATIONS")]
+    pub max_script_operations: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -383,12 +387,15 @@ pub fn judge(
     waivers: Option<&vigil::waiver::Waivers>,
     redaction: Option<vigil::eval::redact::Redaction>,
     as_of: chrono::DateTime<Utc>,
+    script_budget: Option<u64>,
 ) -> Result<(Arc<World>, vigil::eval::run::Evaluation), CliError> {
     let bundle = Bundle::load(bundle)?;
+    let records = bundle.record_count() as u64;
     let mut world = World::new(bundle, vigil::eval::world::PackData::of(packs));
     if let Some(redaction) = redaction {
         world.set_redaction(redaction);
     }
+    world.set_script_budget(script_budget.unwrap_or_else(|| default_script_budget(records)));
     let world = Arc::new(world);
     let mut eval = evaluate(&world, packs)?;
     if let Some(waivers) = waivers {
@@ -396,6 +403,22 @@ pub fn judge(
     }
     Ok((world, eval))
 }
+
+/// The Rhai operations a run's scripts may take in all when `--max-script-operations` is not
+/// given: [`SCRIPT_OPERATIONS_PER_RECORD`] per record of the bundle, and at least
+/// [`MIN_SCRIPT_OPERATIONS`]. The shipped packs take about 2 per record (2.2M on a 1M-exam
+/// bundle); a script that spends the per-evaluation limit on every record is stopped after
+/// 1% of that work.
+fn default_script_budget(records: u64) -> u64 {
+    records
+        .saturating_mul(SCRIPT_OPERATIONS_PER_RECORD)
+        .max(MIN_SCRIPT_OPERATIONS)
+}
+
+/// See [`default_script_budget`].
+pub const SCRIPT_OPERATIONS_PER_RECORD: u64 = 10_000;
+/// See [`default_script_budget`].
+pub const MIN_SCRIPT_OPERATIONS: u64 = 100_000_000;
 
 /// Whether a finding fails the run: status `fail`, at or above `--fail-on`, and (with a
 /// baseline) not accepted in it.
@@ -433,7 +456,14 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
         Some(path) => Some(vigil::baseline::load_ids(path)?),
         None => None,
     };
-    let (world, eval) = judge(&args.bundle, &packs, waivers.as_ref(), None, as_of_time)?;
+    let (world, eval) = judge(
+        &args.bundle,
+        &packs,
+        waivers.as_ref(),
+        None,
+        as_of_time,
+        args.max_script_operations,
+    )?;
     // Another export of the same network is a normal baseline (ids match by rule, subject and
     // evidence); another network's is a likely mistake: said, not silently accepted.
     if let Some(path) = &args.baseline

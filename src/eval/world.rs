@@ -4,6 +4,7 @@
 use rustc_hash::FxHashMap as HashMap;
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -133,6 +134,10 @@ pub struct World {
     facility_zones: Vec<chrono_tz::Tz>,
     /// The documentation groups of the packs, by the dates they govern.
     documentation: Vec<Dated<Arc<[DocumentationGroup]>>>,
+    /// The Rhai operations all scripts and expressions of the run may take together
+    /// (`--max-script-operations`), and what they have taken so far.
+    script_budget: u64,
+    script_ops: AtomicU64,
 }
 
 impl World {
@@ -247,6 +252,8 @@ impl World {
             redaction: None,
             links: Vec::new(),
             documentation,
+            script_budget: u64::MAX,
+            script_ops: AtomicU64::new(0),
         }
         .with_links()
         .with_facility_stats()
@@ -412,6 +419,30 @@ impl World {
             }
             FieldRef::Derived(_) => None,
         }
+    }
+
+    /// Bounds the Rhai operations of the whole run (`--max-script-operations`); unbounded
+    /// (each evaluation still stops at [`crate::policy::script::MAX_OPERATIONS`]) until set.
+    pub fn set_script_budget(&mut self, operations: u64) {
+        self.script_budget = operations;
+    }
+
+    /// The run's budget of Rhai operations.
+    pub fn script_budget(&self) -> u64 {
+        self.script_budget
+    }
+
+    /// Counts `operations` of one evaluation against the run's budget: `false` once the run
+    /// has used more than its budget. Every thread adds to one total, so whether a run stays
+    /// within its budget does not depend on the thread count.
+    pub fn charge_script(&self, operations: u64) -> bool {
+        let before = self.script_ops.fetch_add(operations, Ordering::Relaxed);
+        before.saturating_add(operations) <= self.script_budget
+    }
+
+    /// The Rhai operations the run's scripts and expressions have taken so far.
+    pub fn script_operations(&self) -> u64 {
+        self.script_ops.load(Ordering::Relaxed)
     }
 
     /// Turns redaction on (`--redact`): every value read through [`World::value`] (messages,

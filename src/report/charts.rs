@@ -8,6 +8,7 @@ use crate::bundle::schema::Dataset;
 use crate::eval::world::World;
 use crate::report::document::Document;
 use crate::report::model::Charts;
+use crate::report::shown::{SHOWN_CHARS, shown};
 
 /// Escapes text for XML/HTML element content and attribute values.
 pub fn escape(s: &str) -> String {
@@ -19,12 +20,19 @@ pub fn escape(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            // Shown, not dropped: a label with ESC or BEL reads as `\u{1b}`, never as a raw byte
+            // (which XML forbids).
+            c if c.is_control() && c != '\n' && c != '\t' => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
     out
 }
+
+/// The most characters of a label under a bar (a facility id); its bar's tooltip shows more.
+const AXIS_LABEL_CHARS: usize = 24;
 
 /// The response shares whose thresholds the histogram marks.
 pub const BEST_IN_CLASS_SHARE: &str = "response.share_within_best_in_class";
@@ -99,7 +107,7 @@ fn bars(
             "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"#3b6ea5\"><title>{l}: {v} {u}</title></rect>",
             y = TOP + plot_h - h,
             w = (step - 2.0).max(1.0),
-            l = escape(label),
+            l = escape(&shown(label, SHOWN_CHARS)),
             u = escape(unit)
         );
         if i % label_every == 0 {
@@ -108,7 +116,7 @@ fn bars(
                 "<text x=\"{cx:.1}\" y=\"{ty}\" font-size=\"9\" text-anchor=\"middle\" fill=\"#333\">{l}</text>",
                 cx = if edge_labels { x } else { x + step / 2.0 },
                 ty = HEIGHT - BOTTOM + 12.0,
-                l = escape(label)
+                l = escape(&shown(label, AXIS_LABEL_CHARS))
             );
         }
     }

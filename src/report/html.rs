@@ -23,7 +23,42 @@ pub enum HtmlError {
     Templates { path: String, message: String },
     #[error("template error: {0:#}")]
     Render(#[from] minijinja::Error),
+    #[error(
+        "template `{template}` used up its fuel ({fuel} units) before report.html was done: a loop \
+         that runs too long? (raise the limit with --template-fuel)"
+    )]
+    OutOfFuel { template: String, fuel: u64 },
+    #[error(
+        "template `{template}` wrote more than {max} bytes of report.html (raise the limit with \
+         --max-report-bytes)"
+    )]
+    TooLarge { template: String, max: u64 },
 }
+
+/// What rendering report.html may spend: minijinja's fuel (about one unit per instruction and
+/// per 64 bytes of data, so it bounds both time and memory) and the bytes of the page. The
+/// shipped template used 49,148 units (0.05%) and 475 KB (0.2%) on a 1M-exam bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RenderLimits {
+    /// `--template-fuel`.
+    pub fuel: u64,
+    /// `--max-report-bytes`.
+    pub max_bytes: u64,
+}
+
+impl Default for RenderLimits {
+    fn default() -> RenderLimits {
+        RenderLimits {
+            fuel: DEFAULT_TEMPLATE_FUEL,
+            max_bytes: DEFAULT_MAX_REPORT_BYTES,
+        }
+    }
+}
+
+/// The default of `--template-fuel`.
+pub const DEFAULT_TEMPLATE_FUEL: u64 = 100_000_000;
+/// The default of `--max-report-bytes` (256 MiB).
+pub const DEFAULT_MAX_REPORT_BYTES: u64 = 256 << 20;
 
 /// One template file: its name in the template set, its text, and where it came from
 /// (`builtin:report-templates/NAME` or its path), as inputs.json lists it.
@@ -124,15 +159,72 @@ fn folder_files(dir: &Path) -> Result<Vec<TemplateFile>, HtmlError> {
     Ok(out)
 }
 
-/// Renders report.html.
-pub fn render(model: &ReportModel, templates: &Templates) -> Result<String, HtmlError> {
+/// Renders report.html within `limits`.
+pub fn render(
+    model: &ReportModel,
+    templates: &Templates,
+    limits: RenderLimits,
+) -> Result<String, HtmlError> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::Html);
+    env.set_fuel(Some(limits.fuel));
     for f in &templates.files {
         env.add_template_owned(f.name.clone(), f.text.clone())?;
     }
     let template = env.get_template(REPORT_TEMPLATE)?;
-    let html = template.render(minijinja::context! { r => minijinja::value::Serde(model) })?;
-    Ok(html)
+    let shown = || {
+        templates
+            .get(REPORT_TEMPLATE)
+            .map_or_else(|| REPORT_TEMPLATE.to_string(), |t| t.shown.clone())
+    };
+    let mut out = Capped {
+        bytes: Vec::new(),
+        max: limits.max_bytes,
+        over: false,
+    };
+    let context = minijinja::context! { r => minijinja::value::Serde(model) };
+    match template.render_captured_to(context, &mut out) {
+        Ok(_) => {}
+        Err(_) if out.over => {
+            return Err(HtmlError::TooLarge {
+                template: shown(),
+                max: limits.max_bytes,
+            });
+        }
+        Err(e) if e.kind() == minijinja::ErrorKind::OutOfFuel => {
+            return Err(HtmlError::OutOfFuel {
+                template: shown(),
+                fuel: limits.fuel,
+            });
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // minijinja writes only what templates and escaped strings give it: UTF-8 throughout.
+    String::from_utf8(out.bytes).map_err(|e| HtmlError::Templates {
+        path: shown(),
+        message: format!("report.html is not UTF-8: {e}"),
+    })
+}
+
+/// A writer that refuses to grow past `max` bytes.
+struct Capped {
+    bytes: Vec<u8>,
+    max: u64,
+    over: bool,
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.bytes.len() as u64 + buf.len() as u64 > self.max {
+            self.over = true;
+            return Err(std::io::Error::other("report.html is over its size limit"));
+        }
+        self.bytes.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

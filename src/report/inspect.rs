@@ -8,6 +8,7 @@ use serde::Serialize;
 use crate::bundle::schema::Dataset;
 use crate::bundle::value::Value;
 use crate::bundle::{Bundle, ZoneLookup};
+use crate::report::shown::{SHOWN_CHARS, shown};
 
 #[derive(Debug, Serialize)]
 pub struct Inspection {
@@ -137,7 +138,12 @@ pub fn inspect_text(i: &Inspection) -> String {
     let _ = writeln!(
         out,
         "{} — {} (declared period {} to {}, zone {}): {} records",
-        b.id, b.organization, b.period_start, b.period_end, b.timezone, i.records
+        shown(&b.id, SHOWN_CHARS),
+        shown(&b.organization, SHOWN_CHARS),
+        b.period_start,
+        b.period_end,
+        b.timezone,
+        i.records
     );
     for w in &b.warnings {
         let _ = writeln!(out, "warning: bundle.toml: {w}");
@@ -159,7 +165,7 @@ pub fn inspect_text(i: &Inspection) -> String {
             let _ = writeln!(
                 out,
                 "  {}  {}{gz}, {} bytes, {} records{}",
-                f.path,
+                shown(&f.path, SHOWN_CHARS),
                 f.format,
                 f.bytes,
                 f.records,
@@ -189,7 +195,8 @@ pub fn inspect_text(i: &Inspection) -> String {
         );
     }
     if !i.ignored.is_empty() {
-        let _ = writeln!(out, "ignored files: {}", i.ignored.join(", "));
+        let names: Vec<String> = i.ignored.iter().map(|n| shown(n, SHOWN_CHARS)).collect();
+        let _ = writeln!(out, "ignored files: {}", names.join(", "));
     }
     out
 }

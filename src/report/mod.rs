@@ -8,6 +8,8 @@ pub mod charts;
 pub mod document;
 #[cfg(test)]
 pub(crate) mod fixture;
+#[cfg(feature = "pdf")]
+mod glyphs;
 pub mod html;
 pub mod inspect;
 pub mod json;

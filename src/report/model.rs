@@ -212,7 +212,11 @@ fn evidence_text(v: &serde_json::Value) -> String {
 fn evidence_row(f: &Finding) -> EvidenceRow {
     EvidenceRow {
         key: shown(&f.subject.key, SHOWN_CHARS),
-        location: format!("{}:{}", f.location.file, f.location.line),
+        location: format!(
+            "{}:{}",
+            shown(&f.location.file, SHOWN_CHARS),
+            f.location.line
+        ),
         severity: f.severity.name().into(),
         status: f.status.name().into(),
         message: shown(&f.message, SHOWN_CHARS),
@@ -663,7 +667,7 @@ fn appendix(doc: &Document<'_>) -> Appendix {
             .files
             .iter()
             .map(|f| AppendixFile {
-                path: f.path.clone(),
+                path: shown(&f.path, SHOWN_CHARS),
                 dataset: f.dataset.name().into(),
                 records: f.records as u64,
                 sha256: f.sha256.clone(),
@@ -677,7 +681,7 @@ fn appendix(doc: &Document<'_>) -> Appendix {
                 count: v as u64,
             })
             .collect(),
-        ignored: b.ignored.clone(),
+        ignored: b.ignored.iter().map(|n| shown(n, SHOWN_CHARS)).collect(),
         absent: b.absent.iter().map(|d| d.name().to_string()).collect(),
         data_quality: doc
             .rules()

@@ -19,6 +19,7 @@ use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
+use crate::report::glyphs::{FONTS, drawable_json};
 use crate::report::html::Templates;
 use crate::report::model::ReportModel;
 
@@ -43,12 +44,6 @@ pub enum PdfError {
     #[error("PDF export error:\n{0}")]
     Export(String),
 }
-
-/// The embedded fonts, parsed once per process.
-static FONTS: LazyLock<(LazyHash<FontBook>, Vec<Font>)> = LazyLock::new(|| {
-    let fonts: Vec<Font> = typst_kit::fonts::embedded().map(|(font, _)| font).collect();
-    (LazyHash::new(FontBook::from_fonts(&fonts)), fonts)
-});
 
 /// The typst library (standard functions and styles), built once per process.
 static LIBRARY: LazyLock<LazyHash<Library>> = LazyLock::new(|| LazyHash::new(Library::default()));
@@ -202,7 +197,7 @@ pub fn render(model: &ReportModel, templates: &Templates) -> Result<Vec<u8>, Pdf
         main,
         templates: files,
         data_id,
-        data: Bytes::new(serde_json::to_vec(model)?),
+        data: Bytes::new(drawable_json(&serde_json::to_vec(model)?)),
         as_of,
     };
 

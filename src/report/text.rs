@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use crate::eval::model::Status;
 use crate::policy::severity::Severity;
 use crate::report::document::{Document, WriteError, Writer};
+use crate::report::shown::{SHOWN_CHARS, shown};
 
 /// ANSI styling, on only for a terminal without NO_COLOR.
 #[derive(Debug, Clone, Copy)]
@@ -54,8 +55,8 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
     let _ = writeln!(
         out,
         "{} — {} ({} to {}): {} records in {} files",
-        style.paint("1", &m.id),
-        m.organization,
+        style.paint("1", &shown(&m.id, SHOWN_CHARS)),
+        shown(&m.organization, SHOWN_CHARS),
         m.period_start,
         m.period_end,
         bundle.record_count(),
@@ -66,7 +67,12 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
         let _ = writeln!(out, "absent datasets (not exported): {}", names.join(", "));
     }
     if !bundle.ignored.is_empty() {
-        let _ = writeln!(out, "ignored files: {}", bundle.ignored.join(", "));
+        let names: Vec<String> = bundle
+            .ignored
+            .iter()
+            .map(|n| shown(n, SHOWN_CHARS))
+            .collect();
+        let _ = writeln!(out, "ignored files: {}", names.join(", "));
     }
     for w in &m.warnings {
         let _ = writeln!(out, "warning: bundle.toml: {w}");

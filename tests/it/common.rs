@@ -240,3 +240,13 @@ pub fn demo_report_html(extra: &[&str]) -> String {
     assert_eq!(r.code, 0, "{}", r.stderr);
     std::fs::read_to_string(packet.join("report.html")).unwrap()
 }
+
+/// The full path of `tool` when it is on PATH (a report consumer such as pdftotext).
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let out = std::process::Command::new("which")
+        .arg(tool)
+        .output()
+        .ok()?;
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
+}

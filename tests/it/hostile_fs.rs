@@ -30,7 +30,7 @@ fn audit_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 }
 
 /// `vigil gen --exams EXAMS --seed 1` into `dir/bundle`.
-fn generated(dir: &Path, exams: &str) -> std::path::PathBuf {
+pub(crate) fn generated(dir: &Path, exams: &str) -> std::path::PathBuf {
     let bundle = dir.join("bundle");
     let made = run(&[
         "gen",

@@ -13,7 +13,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::{Run, bundle, root, run, run_in};
+use crate::common::{Run, bundle, root, run, run_in, which};
 
 const AS_OF: &str = "2026-04-02";
 const DEMO: &str = "fixtures/bundles/demo";
@@ -112,13 +112,6 @@ fn copy_dir(from: &Path, to: &Path) {
 /// Says on stderr why a consumer check did not run.
 fn skip(what: &str) {
     eprintln!("skipped: {what}");
-}
-
-/// The full path of `tool` when it is on PATH.
-fn which(tool: &str) -> Option<PathBuf> {
-    let out = Command::new("which").arg(tool).output().ok()?;
-    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    (out.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
 }
 
 // Reproducibility and tamper evidence.

@@ -14,8 +14,9 @@ use super::{ReadProblem, count_newlines, to_line};
 ///   are kept, up to their last complete line;
 /// - output past `limit` (a decompression bomb) is cut at the last complete line within it.
 ///
-/// The problem, if any, is placed on the line after the last line kept.
-pub(super) fn gunzip(bytes: &[u8], limit: u64) -> (Vec<u8>, Option<ReadProblem>) {
+/// The problem, if any, is placed on the line after the last line kept. The `bool` says the
+/// output reached past `limit`.
+pub(super) fn gunzip(bytes: &[u8], limit: u64) -> (Vec<u8>, Option<ReadProblem>, bool) {
     let capacity = bytes.len().saturating_mul(4).min(limit as usize);
     let mut out = Vec::with_capacity(capacity);
     let mut rest = bytes;
@@ -30,25 +31,29 @@ pub(super) fn gunzip(bytes: &[u8], limit: u64) -> (Vec<u8>, Option<ReadProblem>)
                 "gzip file expands past {limit} bytes ({} compressed): the rest is not read (raise `[limits] gzip_expansion` or `max_decompressed_bytes` in bundle.toml if the file is genuine)",
                 bytes.len()
             );
-            return cut(out, message);
+            let (out, problem) = cut(out, message);
+            return (out, problem, true);
         }
         match read {
             Ok(_) => rest = member.into_inner(),
             Err(err) if err.kind() == ErrorKind::UnexpectedEof => {
-                return cut(out, format!("gzip stream is truncated or corrupt: {err}"));
+                let (out, problem) =
+                    cut(out, format!("gzip stream is truncated or corrupt: {err}"));
+                return (out, problem, false);
             }
             Err(err) => {
                 out.truncate(verified);
-                return cut(
+                let (out, problem) = cut(
                     out,
                     format!(
                         "gzip member failed its integrity check ({err}): the records it held are not read"
                     ),
                 );
+                return (out, problem, false);
             }
         }
     }
-    (out, None)
+    (out, None, false)
 }
 
 /// Keeps `out` up to and including its last complete line, with `message` on the line after it.

@@ -14,7 +14,9 @@ pub(super) fn read_ndjson<S: Sink>(data: &[u8], fields: &[FieldDef], out: &mut P
     for line in data.split(|&b| b == b'\n') {
         line_no += 1;
         let line_at = to_line(line_no);
-        if line.iter().all(u8::is_ascii_whitespace) {
+        // Blank: JSON whitespace only. A form feed is not (`is_ascii_whitespace` says it is):
+        // a line of form feeds is not valid JSON and is a problem, not skipped unseen.
+        if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r')) {
             continue;
         }
         if std::str::from_utf8(line).is_err() {

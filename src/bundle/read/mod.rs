@@ -88,15 +88,18 @@ pub fn read_bytes(bytes: &[u8], format: Format, gzip: bool, fields: &[FieldDef])
         records: Vec::new(),
         fields: fields.len(),
     };
-    let limits = crate::bundle::manifest::Limits::default();
-    let problems = read_into(bytes, format, gzip, fields, &limits, &mut sink);
+    let limit = crate::bundle::manifest::Limits::default().gzip_output(bytes.len() as u64);
+    let (problems, _) = read_into(bytes, format, gzip, fields, limit, &mut sink);
     FileRead {
         records: sink.records,
         problems,
     }
 }
 
-/// Reads one file's bytes as stored into `sink` (see [`read_bytes`]), returning the problems.
+/// Reads one file's bytes as stored into `sink` (see [`read_bytes`]), returning the problems
+/// and, for a gzip file, how many bytes it decompressed to (0 otherwise; `gzip_limit + 1` when
+/// it would decompress past the limit, having been cut there). A gzip file
+/// decompresses to at most `gzip_limit` bytes ([`crate::bundle::manifest::Limits::gzip_output`]).
 /// The bundle loader's sink types each record as it is read, so no file is ever held as text
 /// cells ([`crate::bundle::typing::TypingSink`]).
 pub fn read_into<S: Sink>(
@@ -104,15 +107,21 @@ pub fn read_into<S: Sink>(
     format: Format,
     gzip: bool,
     fields: &[FieldDef],
-    limits: &crate::bundle::manifest::Limits,
+    gzip_limit: u64,
     sink: &mut S,
-) -> Vec<ReadProblem> {
+) -> (Vec<ReadProblem>, u64) {
     // A zero-byte file is a present dataset with no records, compressed or not.
     if bytes.is_empty() {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
+    let mut decompressed = 0;
     let (data, damage) = if gzip {
-        let (data, damage) = gunzip(bytes, limits.gzip_output(bytes.len() as u64));
+        let (data, damage, over) = gunzip(bytes, gzip_limit);
+        decompressed = if over {
+            gzip_limit.saturating_add(1)
+        } else {
+            data.len() as u64
+        };
         (std::borrow::Cow::Owned(data), damage)
     } else {
         (std::borrow::Cow::Borrowed(bytes), None)
@@ -132,7 +141,7 @@ pub fn read_into<S: Sink>(
         }
         parsed.problems.push(damage);
     }
-    parsed.problems
+    (parsed.problems, decompressed)
 }
 
 /// A reader's state: its sink, the problems met, and whether the last problem is only the input

@@ -262,10 +262,15 @@ fn scripted(
                 idx,
             };
             counts.rhai += 1;
-            let result = match &rule.check {
+            let (result, operations) = match &rule.check {
                 Check::Script { .. } => sandbox::eval_script(ast, rec, params),
                 _ => sandbox::eval_expr(ast, rec, params),
             };
+            if !world.charge_script(operations) {
+                return Err(EvalError::Budget {
+                    budget: world.script_budget(),
+                });
+            }
             match result {
                 Ok(Outcome::Pass) => Judgement::Pass,
                 Ok(Outcome::NotApplicable(reason)) => Judgement::NotApplicable(reason),
@@ -281,7 +286,7 @@ fn scripted(
                         .record(d, idx)
                         .map(|r| format!("{}:{}", world.bundle.file_path(r.file), r.line))
                         .unwrap_or_default();
-                    return Err(EvalError {
+                    return Err(EvalError::Script {
                         rule: rule.id.clone(),
                         script,
                         line: e.line,

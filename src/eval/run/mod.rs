@@ -25,16 +25,27 @@ use judge::out_of_scope;
 pub use judge::value_json;
 use versions::{JudgedPack, judge_pack};
 
-/// A policy script failed at run time: the run stops (exit 2) naming rule, script and line.
+/// Why a run stopped (exit 2).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("rule `{rule}` failed in `{script}`{}: {message}\n  while judging {record}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
-pub struct EvalError {
-    pub rule: String,
-    pub script: String,
-    pub line: Option<usize>,
-    pub message: String,
-    /// The record being judged, as `file:line`.
-    pub record: String,
+pub enum EvalError {
+    /// A policy script failed at run time: named by rule, script, line and record.
+    #[error("rule `{rule}` failed in `{script}`{}: {message}\n  while judging {record}", line.map(|l| format!(" at line {l}")).unwrap_or_default())]
+    Script {
+        rule: String,
+        script: String,
+        line: Option<usize>,
+        message: String,
+        /// The record being judged, as `file:line`.
+        record: String,
+    },
+    /// The scripts and expressions of the run took more Rhai operations than its budget. The
+    /// message names no rule or record: which one crossed the line depends on the threads.
+    #[error(
+        "the policies' scripts and expressions took more than {budget} Rhai operations in all, \
+         the run's budget: a script that loops too long on many records? (raise it with \
+         --max-script-operations)"
+    )]
+    Budget { budget: u64 },
 }
 
 /// What one evaluation found.

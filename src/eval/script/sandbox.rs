@@ -52,8 +52,25 @@ pub fn engine() -> &'static Engine {
     ENGINE.get_or_init(build_engine)
 }
 
+thread_local! {
+    /// The operations of the evaluation running on this thread, as Rhai reports its progress.
+    static OPERATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs one evaluation and returns its result with the Rhai operations it took.
+fn counted<T>(eval: impl FnOnce() -> T) -> (T, u64) {
+    OPERATIONS.with(|c| c.set(0));
+    let result = eval();
+    (result, OPERATIONS.with(std::cell::Cell::get))
+}
+
 fn build_engine() -> Engine {
     let mut e = script::limited_engine();
+    // Each operation's running count, for the run's budget (`World::charge_script`).
+    e.on_progress(|ops| {
+        OPERATIONS.with(|c| c.set(ops));
+        None
+    });
 
     e.register_type_with_name::<Rec>("Record")
         .register_indexer_get(
@@ -358,22 +375,32 @@ impl From<Box<EvalAltResult>> for RuntimeError {
     }
 }
 
-/// Evaluates an expression rule on one record.
-pub fn eval_expr(ast: &AST, rec: Rec, params: &Dynamic) -> Result<Outcome, RuntimeError> {
-    let mut scope = Scope::new();
-    scope.push_constant("r", rec);
-    scope.push_constant_dynamic("params", params.clone());
-    let result: Dynamic = engine().eval_ast_with_scope(&mut scope, ast)?;
-    outcome(result)
+/// Evaluates an expression rule on one record; also returns the Rhai operations it took.
+pub fn eval_expr(ast: &AST, rec: Rec, params: &Dynamic) -> (Result<Outcome, RuntimeError>, u64) {
+    counted(|| {
+        let mut scope = Scope::new();
+        scope.push_constant("r", rec);
+        scope.push_constant_dynamic("params", params.clone());
+        let result: Dynamic = engine().eval_ast_with_scope(&mut scope, ast)?;
+        outcome(result)
+    })
 }
 
-/// Calls `check(r, params)` of a rule script on one record.
-pub fn eval_script(ast: &AST, rec: Rec, params: &Dynamic) -> Result<Outcome, RuntimeError> {
-    let mut scope = Scope::new();
-    let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
-    let result: Dynamic =
-        engine().call_fn_with_options(options, &mut scope, ast, "check", (rec, params.clone()))?;
-    outcome(result)
+/// Calls `check(r, params)` of a rule script on one record; also returns the Rhai operations
+/// it took.
+pub fn eval_script(ast: &AST, rec: Rec, params: &Dynamic) -> (Result<Outcome, RuntimeError>, u64) {
+    counted(|| {
+        let mut scope = Scope::new();
+        let options = CallFnOptions::new().eval_ast(false).rewind_scope(true);
+        let result: Dynamic = engine().call_fn_with_options(
+            options,
+            &mut scope,
+            ast,
+            "check",
+            (rec, params.clone()),
+        )?;
+        outcome(result)
+    })
 }
 
 fn outcome(result: Dynamic) -> Result<Outcome, RuntimeError> {

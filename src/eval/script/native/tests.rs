@@ -422,7 +422,7 @@ fn differential(world: &Arc<World>, packs: &[crate::policy::model::Pack]) -> Tal
                     dataset: d,
                     idx,
                 };
-                let rhai = sandbox::eval_expr(ast, rec, &params);
+                let rhai = sandbox::eval_expr(ast, rec, &params).0;
                 let rhai_bool = match &rhai {
                     Ok(Outcome::Pass) => Some(true),
                     Ok(Outcome::Fail(m)) if m.is_empty() => Some(false),
@@ -508,7 +508,7 @@ fn script_differential(
                     dataset: d,
                     idx,
                 };
-                let rhai = sandbox::eval_script(ast, rec, &params);
+                let rhai = sandbox::eval_script(ast, rec, &params).0;
                 let native = native.passes(world, d, idx);
                 if native.is_some() {
                     assert!(
