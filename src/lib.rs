@@ -12,7 +12,8 @@
 //!                         data quality -> the typed findings model; no file I/O, no printing
 //! policy                  packs as data: model, loading and validation, compiled scripts
 //! bundle                  manifest, discovery, readers, typing, time zones
-//! digest, suggest         hashing; "did you mean"
+//! digest, suggest,        hashing; "did you mean"; counters for the terminal's progress line
+//! progress
 //! ```
 //!
 //! [`generate`] (synthetic bundles) and [`reference`] (CMS reference files) stand beside the
@@ -26,6 +27,7 @@ pub mod eval;
 pub mod generate;
 pub mod packet;
 pub mod policy;
+pub mod progress;
 pub mod reference;
 pub mod report;
 pub mod suggest;

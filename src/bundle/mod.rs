@@ -126,6 +126,7 @@ impl Bundle {
             .collect();
         // Each file is read and typed in one pass, in parallel; only its typed records are kept.
         let budget = Decompressed::new(manifest.limits.max_bundle_decompressed_bytes);
+        crate::progress::add(&crate::progress::FILES_FOUND, discovery.files.len() as u64);
         let read: Vec<(BundleFile, Vec<Record>)> = discovery
             .files
             .par_iter()
@@ -288,6 +289,8 @@ fn read_one(
     );
     file.problems = problems;
     budget.add(decompressed);
+    crate::progress::add(&crate::progress::FILES_READ, 1);
+    crate::progress::add(&crate::progress::RECORDS_READ, sink.records.len() as u64);
     file.records = sink.records.len();
     (file, sink.records)
 }

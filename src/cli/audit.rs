@@ -169,6 +169,7 @@ pub fn audit(args: AuditArgs) -> Result<i32, CliError> {
         &manifest_args(&args),
         args.sign_key.as_deref(),
     )?;
+    super::progress_line::stop();
     eprintln!(
         "wrote the evidence packet {packet_id} to {} ({} findings); open {}",
         args.out.display(),

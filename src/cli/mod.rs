@@ -6,6 +6,7 @@ mod diff;
 mod policy;
 mod policy_checks;
 mod policy_docs;
+mod progress_line;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -204,13 +205,18 @@ pub enum CliError {
 /// Runs a command; `Ok(code)` is 0 or 1.
 pub fn run(cli: Cli) -> Result<i32, CliError> {
     match cli.command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => {
+            let _line = progress_line::ProgressLine::start("check");
+            check(args)
+        }
         Command::Inspect {
             bundle,
             format,
             output,
         } => {
+            let line = progress_line::ProgressLine::start("inspect");
             let bundle = Bundle::load(&bundle)?;
+            drop(line);
             let report = inspect::inspect(&bundle);
             let out = match format {
                 OutputFormat::Text => inspect::inspect_text(&report),
@@ -221,7 +227,10 @@ pub fn run(cli: Cli) -> Result<i32, CliError> {
             std::mem::forget(bundle);
             Ok(0)
         }
-        Command::Audit(args) => audit::audit(args),
+        Command::Audit(args) => {
+            let _line = progress_line::ProgressLine::start("audit");
+            audit::audit(args)
+        }
         Command::Verify(args) => audit::verify(args),
         Command::Keygen(args) => audit::keygen(args),
         Command::Diff(args) => diff::run(args),
@@ -307,6 +316,7 @@ fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CliError> {
 }
 
 fn emit(text: &str, output: Option<&Path>) -> Result<(), CliError> {
+    progress_line::stop();
     match output {
         Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.to_path_buf(),
@@ -470,6 +480,7 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
         && let Some(id) = vigil::baseline::bundle_id(path)
         && id != world.bundle.manifest.id
     {
+        progress_line::stop();
         eprintln!(
             "warning: the baseline `{}` was written for bundle `{id}`; this run reads `{}` (findings are matched by id all the same)",
             path.display(),

@@ -26,7 +26,7 @@ pub fn shown(text: &str, max: usize) -> String {
 }
 
 /// 48213 -> "48,213".
-fn group(n: usize) -> String {
+pub fn group(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {

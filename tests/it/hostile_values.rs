@@ -282,7 +282,8 @@ fn the_bundle_total_of_decompressed_bytes_is_bounded() {
 }
 
 /// A 50 MB facility name used to take 6 GB inside the PDF's layout and abort: now the reports
-/// show its first 500 characters, findings.json keeps it whole, and the packet verifies.
+/// and the text summary show its first 500 characters, findings.json keeps it whole, and the
+/// packet verifies.
 #[test]
 fn a_fifty_megabyte_value_gives_a_complete_packet() {
     let dir = tempfile::tempdir().unwrap();

@@ -143,9 +143,14 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
             )
         },
         || {
+            crate::progress::add(&crate::progress::PACKS_FOUND, packs.len() as u64);
             packs
                 .iter()
-                .map(|pack| judge_pack(world, pack))
+                .map(|pack| {
+                    let judged = judge_pack(world, pack);
+                    crate::progress::add(&crate::progress::PACKS_JUDGED, 1);
+                    judged
+                })
                 .collect::<Result<Vec<_>, _>>()
         },
     );
