@@ -11,11 +11,16 @@ use crate::common::root;
 const LAYERS: &[(&str, &[&str])] = &[
     ("digest", &[]),
     ("suggest", &[]),
-    ("bundle", &["digest", "suggest"]),
+    // Counters for the terminal's progress line: the readers and the engine add to them.
+    ("progress", &[]),
+    ("bundle", &["digest", "suggest", "progress"]),
     ("reference", &["bundle", "digest", "suggest"]),
     ("generate", &["bundle", "digest", "suggest"]),
     ("policy", &["bundle", "digest", "suggest"]),
-    ("eval", &["bundle", "policy", "digest", "suggest"]),
+    (
+        "eval",
+        &["bundle", "policy", "digest", "suggest", "progress"],
+    ),
     ("report", &["bundle", "policy", "eval", "digest", "suggest"]),
     ("waiver", &["bundle", "policy", "eval", "digest", "suggest"]),
     (
