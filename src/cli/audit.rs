@@ -9,6 +9,7 @@ use vigil::packet::{self, InputEntry, PacketFile, SignatureStatus};
 use vigil::report::document::{Document, Writer};
 use vigil::report::html::Templates;
 use vigil::report::json::FindingsJson;
+use vigil::report::shown::{SHOWN_CHARS, shown};
 use vigil::report::{html, model};
 
 use super::{CliError, as_of, fails_run, judge, load_policies};
@@ -267,8 +268,9 @@ fn manifest_args(args: &AuditArgs) -> serde_json::Value {
 pub fn verify(args: VerifyArgs) -> Result<i32, CliError> {
     let v = packet::verify(&args.dir, args.pubkey.as_deref())?;
     if !v.problems.is_empty() {
+        // Problems quote names from the packet's manifest.json: untrusted text.
         for p in &v.problems {
-            eprintln!("{p}");
+            eprintln!("{}", shown(p, SHOWN_CHARS));
         }
         eprintln!(
             "packet `{}` does NOT match its manifest: {} problem(s)",

@@ -22,6 +22,7 @@ use vigil::policy::error::PolicyError;
 use vigil::policy::load::load_packs;
 use vigil::policy::severity::Severity;
 use vigil::report::document::{Document, Writer};
+use vigil::report::shown::{SHOWN_CHARS, shown};
 use vigil::report::{inspect, json, text};
 
 #[derive(Debug, Parser)]
@@ -482,9 +483,10 @@ fn check(args: CheckArgs) -> Result<i32, CliError> {
     {
         progress_line::stop();
         eprintln!(
-            "warning: the baseline `{}` was written for bundle `{id}`; this run reads `{}` (findings are matched by id all the same)",
+            "warning: the baseline `{}` was written for bundle `{}`; this run reads `{}` (findings are matched by id all the same)",
             path.display(),
-            world.bundle.manifest.id
+            shown(&id, SHOWN_CHARS),
+            shown(&world.bundle.manifest.id, SHOWN_CHARS)
         );
     }
     let doc = Document::new(&as_of, &world.bundle, &packs, &eval);

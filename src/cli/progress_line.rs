@@ -75,6 +75,8 @@ impl Drop for ProgressLine {
     fn drop(&mut self) {
         self.done.store(true, Ordering::Relaxed);
         if let Some(thread) = self.thread.take() {
+            // Woken at once: a short run does not wait out the drawing thread's sleep.
+            thread.thread().unpark();
             let _ = thread.join();
         }
     }
@@ -83,7 +85,7 @@ impl Drop for ProgressLine {
 fn draw(what: &str, done: &AtomicBool) {
     let start = Instant::now();
     while !done.load(Ordering::Relaxed) {
-        std::thread::sleep(EVERY);
+        std::thread::park_timeout(EVERY);
         if start.elapsed() < DELAY {
             continue;
         }
@@ -103,17 +105,28 @@ fn draw(what: &str, done: &AtomicBool) {
     stop();
 }
 
-/// "check: 40/40 files, 1,216,569 records read; 3/6 packs judged (4.2 s)".
+/// "check: 40/40 files, 1,216,569 records, 3/6 packs (4.2 s)": under 60 characters, cut to
+/// `COLUMNS` when the shell says the terminal is narrower (a wrapped line could not be erased).
 fn describe(what: &str, elapsed: Duration) -> String {
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(80)
+        .saturating_sub(1);
+    line(what, elapsed).chars().take(width).collect()
+}
+
+fn line(what: &str, elapsed: Duration) -> String {
     let (files, found) = (progress::get(&FILES_READ), progress::get(&FILES_FOUND));
     let records = group(usize::try_from(progress::get(&RECORDS_READ)).unwrap_or(usize::MAX));
-    let mut line = format!("{what}: {files}/{found} files, {records} records read");
+    let mut line = format!("{what}: {files}/{found} files, {records} records");
     let packs = progress::get(&PACKS_FOUND);
     if packs > 0 {
         let judged = progress::get(&PACKS_JUDGED);
-        line.push_str(&format!("; {judged}/{packs} packs judged"));
         if judged == packs {
-            line.push_str("; writing");
+            line.push_str(", writing");
+        } else {
+            line.push_str(&format!(", {judged}/{packs} packs"));
         }
     }
     line.push_str(&format!(" ({:.1} s)", elapsed.as_secs_f64()));

@@ -146,7 +146,7 @@ pub fn inspect_text(i: &Inspection) -> String {
         i.records
     );
     for w in &b.warnings {
-        let _ = writeln!(out, "warning: bundle.toml: {w}");
+        let _ = writeln!(out, "warning: bundle.toml: {}", shown(w, SHOWN_CHARS));
     }
     for d in &i.datasets {
         let _ = write!(

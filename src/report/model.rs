@@ -223,9 +223,19 @@ fn evidence_row(f: &Finding) -> EvidenceRow {
         values: f
             .evidence
             .iter()
-            .map(|(k, v)| format!("{k}={}", shown(&evidence_text(v), SHOWN_CHARS)))
+            .map(|(k, v)| {
+                format!(
+                    "{}={}",
+                    shown(k, SHOWN_CHARS),
+                    shown(&evidence_text(v), SHOWN_CHARS)
+                )
+            })
             .collect::<Vec<_>>()
-            .join("; "),
+            .join("; ")
+            // A script's map may hold thousands of entries: the row shows the start of them.
+            .chars()
+            .take(EVIDENCE_CHARS)
+            .collect(),
     }
 }
 
@@ -520,14 +530,7 @@ fn rule_sections(doc: &Document<'_>) -> Vec<RuleSection> {
                 failed: with_status(Status::Fail),
                 waived: with_status(Status::Waived),
                 not_applicable: r.not_applicable,
-                reasons: r
-                    .reasons
-                    .iter()
-                    .map(|(k, v)| Count {
-                        label: k.clone(),
-                        count: *v,
-                    })
-                    .collect(),
+                reasons: reason_rows(&r.reasons),
                 evidence: mine
                     .iter()
                     .take(EVIDENCE_ROWS)
@@ -537,6 +540,32 @@ fn rule_sections(doc: &Document<'_>) -> Vec<RuleSection> {
             }
         })
         .collect()
+}
+
+/// The most characters of a finding's evidence shown in one report row.
+const EVIDENCE_CHARS: usize = 2000;
+
+/// The most not-applicable reasons a rule's section lists; the rest are summed in one row.
+const REASON_ROWS: usize = 50;
+
+/// A rule's not-applicable reasons as report rows: shown like values (a script's reason may
+/// quote record data), at most [`REASON_ROWS`] of them.
+fn reason_rows(reasons: &BTreeMap<String, u64>) -> Vec<Count> {
+    let mut rows: Vec<Count> = reasons
+        .iter()
+        .take(REASON_ROWS)
+        .map(|(k, v)| Count {
+            label: shown(k, SHOWN_CHARS),
+            count: *v,
+        })
+        .collect();
+    if reasons.len() > REASON_ROWS {
+        rows.push(Count {
+            label: format!("{} other reasons", reasons.len() - REASON_ROWS),
+            count: reasons.values().skip(REASON_ROWS).sum(),
+        });
+    }
+    rows
 }
 
 /// The sources a rule's findings cite besides the rule's own citation, with their counts.
@@ -553,6 +582,10 @@ fn cited(findings: &[&Finding], own: Option<&str>) -> Vec<Count> {
                 count: 1,
             }),
         }
+    }
+    // A script's citation may quote record data: shown like any value.
+    for c in &mut out {
+        c.label = shown(&c.label, SHOWN_CHARS);
     }
     out
 }

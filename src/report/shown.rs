@@ -16,13 +16,20 @@ pub fn shown(text: &str, max: usize) -> String {
             out.push_str(&format!("... {} more characters", group(more)));
             return out;
         }
-        if c.is_control() {
+        if c.is_control() || is_bidi_control(c) {
             out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
+/// reorder the text around them as displayed ("Trojan Source"), so a value could show one id and
+/// hold another. Shown as escapes; the marks (U+200E, U+200F) that only steer punctuation stay.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// 48213 -> "48,213".
@@ -53,6 +60,7 @@ mod tests {
             "xxxxx... 50,000 more characters"
         );
         assert_eq!(shown("exactly", 7), "exactly");
+        assert_eq!(shown("E1\u{202e}cba", 100), "E1\\u{202e}cba");
         assert_eq!(shown("Albany 医院 🏥", 100), "Albany 医院 🏥");
     }
 }

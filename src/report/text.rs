@@ -75,7 +75,7 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
         let _ = writeln!(out, "ignored files: {}", names.join(", "));
     }
     for w in &m.warnings {
-        let _ = writeln!(out, "warning: bundle.toml: {w}");
+        let _ = writeln!(out, "warning: bundle.toml: {}", shown(w, SHOWN_CHARS));
     }
     let counts = doc.counts_by_severity();
     let total: u64 = counts.values().sum();
@@ -121,8 +121,8 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
         }
     }
     if !findings.is_empty() {
-        let shown = findings.len().min(TOP_FINDINGS);
-        let _ = writeln!(out, "\nmost severe findings ({shown} of {total}):");
+        let listed = findings.len().min(TOP_FINDINGS);
+        let _ = writeln!(out, "\nmost severe findings ({listed} of {total}):");
         for f in findings.iter().take(TOP_FINDINGS) {
             let marker = if f.status == Status::Waived {
                 style.paint("2", "[waived] ")
@@ -134,9 +134,9 @@ fn check_summary(doc: &Document<'_>, style: Style) -> String {
                 "  {} {:<8} {}:{}  {marker}{}",
                 style.severity(f.severity),
                 f.rule,
-                f.location.file,
+                shown(&f.location.file, SHOWN_CHARS),
                 f.location.line,
-                crate::report::shown::shown(&f.message, crate::report::shown::SHOWN_CHARS)
+                shown(&f.message, SHOWN_CHARS)
             );
         }
         if findings.len() > TOP_FINDINGS {

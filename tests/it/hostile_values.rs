@@ -38,6 +38,7 @@ fn text_in_any_script_gives_a_complete_verifiable_packet() {
 
     let html = fs::read_to_string(packet.join("report.html")).unwrap();
     for shown in [
+        "Harbor \\u{202e}evil\\u{202c}",
         "湖畔影像中心 🏥 병원",
         "检查-B01",
         "G01🩻",
@@ -92,22 +93,37 @@ fn text_in_any_script_gives_a_complete_verifiable_packet() {
     }
 }
 
-/// The text summary and `inspect` show the organization's BEL as an escape, never raw.
+/// The text summary and `inspect` show control characters as escapes, never raw: in the
+/// organization (BEL), in a data file's name and in an unknown bundle.toml key (ESC), the last
+/// two copied into a temporary bundle. A raw ESC in a file name used to reach the terminal
+/// through "most severe findings".
 #[test]
 fn terminal_output_shows_control_characters_as_escapes() {
-    let check = run(&[
-        "check",
-        HOSTILE_TEXT,
-        "--as-of",
-        "2026-04-02",
-        "--fail-on",
-        "none",
-    ]);
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    fs::create_dir_all(bundle.join("exams")).unwrap();
+    for entry in fs::read_dir(HOSTILE_TEXT).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), bundle.join(entry.file_name())).unwrap();
+    }
+    // The exams move into a file whose name holds ESC; bundle.toml gains a key that holds ESC.
+    fs::rename(
+        bundle.join("exams.csv"),
+        bundle.join("exams/e\u{1b}[31mx.csv"),
+    )
+    .unwrap();
+    let manifest = fs::read_to_string(bundle.join("bundle.toml")).unwrap();
+    let manifest = manifest.replace("[bundle]\n", "[bundle]\n\"k\\u001b[31mRED\" = 1\n");
+    fs::write(bundle.join("bundle.toml"), manifest).unwrap();
+    let b = bundle.to_str().unwrap();
+    let check = run(&["check", b, "--as-of", "2026-04-02", "--fail-on", "none"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
-    let inspect = run(&["inspect", HOSTILE_TEXT]);
+    let inspect = run(&["inspect", b]);
     assert_eq!(inspect.code, 0, "{}", inspect.stderr);
     for out in [&check.stdout, &inspect.stdout] {
         assert!(out.contains("湖畔 Imaging 🏥 \\u{7}"), "{out}");
+        assert!(out.contains("e\\u{1b}[31mx.csv"), "{out}");
+        assert!(out.contains("k\\u{1b}[31mRED"), "{out}");
         assert!(!out.contains(['\u{1b}', '\u{7}', '\u{0}']), "{out}");
     }
 }
@@ -279,6 +295,28 @@ fn the_bundle_total_of_decompressed_bytes_is_bounded() {
     );
     let r = with_limit(total);
     assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // Bytes decompressed and then dropped count too: a truncated stream (its last line
+    // incomplete) used to count only the lines it kept, so damaged files passed the limit.
+    for month in ["2026-01", "2026-02"] {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"exam_id\n").unwrap();
+        gz.write_all(&vec![b'x'; 600_000]).unwrap();
+        let whole = gz.finish().unwrap();
+        fs::write(
+            bundle.join(format!("exams/{month}.csv.gz")),
+            &whole[..whole.len() - 8],
+        )
+        .unwrap();
+    }
+    let r = with_limit(1_000_000);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("decompress to more than 1000000 bytes in all"),
+        "{}",
+        r.stderr
+    );
 }
 
 /// A 50 MB facility name used to take 6 GB inside the PDF's layout and abort: now the reports
@@ -320,4 +358,15 @@ fn a_fifty_megabyte_value_gives_a_complete_packet() {
         json.contains(&name),
         "findings.json does not keep the name whole"
     );
+    // `check`'s text summary printed the whole 50 MB to the terminal.
+    let text = run(&["check", bundle.to_str().unwrap(), "--fail-on", "none"]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
+    assert!(
+        text.stdout.len() < 1 << 20,
+        "the text summary is {} bytes",
+        text.stdout.len()
+    );
+    // stderr is a pipe here (as in a CI log): no progress line, however long the run.
+    assert!(!r.stderr.contains("\u{1b}[2K"), "{}", r.stderr);
+    assert!(!text.stderr.contains("\u{1b}[2K"), "{}", text.stderr);
 }

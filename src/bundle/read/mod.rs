@@ -97,8 +97,8 @@ pub fn read_bytes(bytes: &[u8], format: Format, gzip: bool, fields: &[FieldDef])
 }
 
 /// Reads one file's bytes as stored into `sink` (see [`read_bytes`]), returning the problems
-/// and, for a gzip file, how many bytes it decompressed to (0 otherwise; `gzip_limit + 1` when
-/// it would decompress past the limit, having been cut there). A gzip file
+/// and, for a gzip file, how many bytes it decompressed, kept or not (0 otherwise;
+/// `gzip_limit + 1` when it would decompress past the limit, having been cut there). A gzip file
 /// decompresses to at most `gzip_limit` bytes ([`crate::bundle::manifest::Limits::gzip_output`]).
 /// The bundle loader's sink types each record as it is read, so no file is ever held as text
 /// cells ([`crate::bundle::typing::TypingSink`]).
@@ -116,12 +116,8 @@ pub fn read_into<S: Sink>(
     }
     let mut decompressed = 0;
     let (data, damage) = if gzip {
-        let (data, damage, over) = gunzip(bytes, gzip_limit);
-        decompressed = if over {
-            gzip_limit.saturating_add(1)
-        } else {
-            data.len() as u64
-        };
+        let (data, damage, produced) = gunzip(bytes, gzip_limit);
+        decompressed = produced;
         (std::borrow::Cow::Owned(data), damage)
     } else {
         (std::borrow::Cow::Borrowed(bytes), None)

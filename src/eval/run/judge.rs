@@ -266,7 +266,9 @@ fn scripted(
                 Check::Script { .. } => sandbox::eval_script(ast, rec, params),
                 _ => sandbox::eval_expr(ast, rec, params),
             };
-            if !world.charge_script(operations) {
+            // A failed evaluation keeps its own, located error even when it also crossed the
+            // budget.
+            if !world.charge_script(operations) && result.is_ok() {
                 return Err(EvalError::Budget {
                     budget: world.script_budget(),
                 });
