@@ -46,7 +46,11 @@ pub(crate) fn generated(dir: &Path, exams: &str) -> std::path::PathBuf {
 }
 
 /// Rewrites the `name` cell of facilities.csv rows (1-based data rows) with `name(old)`.
-fn rename_facilities(bundle: &Path, rows: std::ops::Range<usize>, name: impl Fn(&str) -> String) {
+pub(crate) fn rename_facilities(
+    bundle: &Path,
+    rows: std::ops::Range<usize>,
+    name: impl Fn(&str) -> String,
+) {
     let facilities = bundle.join("facilities.csv");
     let text = fs::read_to_string(&facilities).unwrap();
     let mut lines: Vec<String> = text.lines().map(String::from).collect();
@@ -56,6 +60,29 @@ fn rename_facilities(bundle: &Path, rows: std::ops::Range<usize>, name: impl Fn(
         *line = cells.join(",");
     }
     fs::write(&facilities, lines.join("\n") + "\n").unwrap();
+}
+
+/// Audits `bundle` into `packet` (exit 0 expected), verifies the packet, and returns its
+/// report.html.
+pub(crate) fn audit_and_verify(bundle: &Path, packet: &Path) -> String {
+    let out = packet.to_str().unwrap();
+    let r = run(&[
+        "audit",
+        bundle.to_str().unwrap(),
+        "--out",
+        out,
+        "--fail-on",
+        "none",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("\u{1b}[2K"),
+        "a progress line in a pipe: {}",
+        r.stderr
+    );
+    let v = run(&["verify", out]);
+    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
+    fs::read_to_string(packet.join("report.html")).unwrap()
 }
 
 /// Rewrites the packet's manifest.json through `edit`.
@@ -399,19 +426,7 @@ fn control_characters_and_long_values_do_not_stop_the_audit() {
         .join("\n");
     fs::write(&manifest, text + "\n").unwrap();
     let packet = dir.path().join("packet");
-    let out = packet.to_str().unwrap();
-    let r = run(&[
-        "audit",
-        bundle.to_str().unwrap(),
-        "--out",
-        out,
-        "--fail-on",
-        "none",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let v = run(&["verify", out]);
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-    let html = fs::read_to_string(packet.join("report.html")).unwrap();
+    let html = audit_and_verify(&bundle, &packet);
     assert!(
         html.contains("Aurora\\u{1b}[31mRED\\u{7}"),
         "no escapes in report.html"
