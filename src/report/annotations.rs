@@ -67,7 +67,7 @@ pub fn command(severity: Severity) -> &'static str {
 
 /// Escapes a command's message (`%`, CR, LF), as `@actions/core` `escapeData` does; any other
 /// control character (NUL, BEL, ESC: a record value could hold one and drive the log viewer's
-/// terminal) is shown as a visible `\u{1b}`.
+/// terminal) and bidi override (`report::shown`) is shown as a visible `\u{1b}`.
 pub fn escape_data(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -75,7 +75,9 @@ pub fn escape_data(s: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c if c.is_control() || crate::report::shown::is_bidi_control(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
             c => out.push(c),
         }
     }
@@ -107,6 +109,7 @@ mod tests {
             "%250A",
             "an escape in the input is not an escape"
         );
+        assert_eq!(escape_data("E1\u{202e}x\u{1b}"), "E1\\u{202e}x\\u{1b}");
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub fn shown(text: &str, max: usize) -> String {
 /// The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): they
 /// reorder the text around them as displayed ("Trojan Source"), so a value could show one id and
 /// hold another. Shown as escapes; the marks (U+200E, U+200F) that only steer punctuation stay.
-fn is_bidi_control(c: char) -> bool {
+pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
