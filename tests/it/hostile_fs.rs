@@ -292,23 +292,12 @@ fn a_fifo_in_the_bundle_is_dq007_not_a_hang() {
 fn times_without_an_instant_do_not_stop_the_audit() {
     let dir = tempfile::tempdir().unwrap();
     let packet = dir.path().join("packet");
-    let out = packet.to_str().unwrap();
-    let r = run(&[
-        "audit",
-        "fixtures/bundles/dst_every_time_field",
-        "--out",
-        out,
-        "--fail-on",
-        "none",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    audit_and_verify(Path::new("fixtures/bundles/dst_every_time_field"), &packet);
     let doc: Value =
         serde_json::from_slice(&fs::read(packet.join("findings.json")).unwrap()).unwrap();
     assert!(!crate::common::of_rule(&doc, "DQ-005").is_empty());
     let reasons = crate::common::rule_reasons(&doc, "RXN-004");
     assert!(reasons.contains("`onset_at` names no instant"), "{reasons}");
-    let v = run(&["verify", out]);
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
 }
 
 /// A gzip that expands far past its size (a decompression bomb) is read only up to the limit

@@ -20,23 +20,8 @@ const HOSTILE_TEXT: &str = "fixtures/bundles/hostile_text";
 fn text_in_any_script_gives_a_complete_verifiable_packet() {
     let dir = tempfile::tempdir().unwrap();
     let packet = dir.path().join("packet");
-    let out = packet.to_str().unwrap();
-    let r = run(&[
-        "audit",
-        HOSTILE_TEXT,
-        "--out",
-        out,
-        "--as-of",
-        "2026-04-02",
-        "--fail-on",
-        "none",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let html = crate::hostile_fs::audit_and_verify(std::path::Path::new(HOSTILE_TEXT), &packet);
     assert!(packet.join("report.pdf").is_file(), "no report.pdf");
-    let v = run(&["verify", out]);
-    assert_eq!(v.code, 0, "{}{}", v.stdout, v.stderr);
-
-    let html = fs::read_to_string(packet.join("report.html")).unwrap();
     for shown in [
         "Harbor \\u{202e}evil\\u{202c}",
         "湖畔影像中心 🏥 병원",
@@ -190,25 +175,23 @@ fn a_template_stops_on_its_fuel_and_its_output_size() {
 fn the_shipped_template_fits_its_limits() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("packet");
-    let args = |extra: &'static [&'static str]| {
-        let mut a = vec![
-            "audit".to_string(),
-            "fixtures/bundles/demo".into(),
-            "--out".into(),
-            out.to_str().unwrap().into(),
-            "--as-of".into(),
-            "2026-04-02".into(),
-            "--fail-on".into(),
-            "none".into(),
+    let audit = |extra: &[&str]| {
+        let mut args = vec![
+            "audit",
+            "fixtures/bundles/demo",
+            "--out",
+            out.to_str().unwrap(),
+            "--as-of",
+            "2026-04-02",
+            "--fail-on",
+            "none",
         ];
-        a.extend(extra.iter().map(|s| s.to_string()));
-        a
+        args.extend_from_slice(extra);
+        run(&args)
     };
-    let small = args(&["--template-fuel", "1000"]);
-    let r = run(&small.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = audit(&["--template-fuel", "1000"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let default = args(&[]);
-    let r = run(&default.iter().map(String::as_str).collect::<Vec<_>>());
+    let r = audit(&[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
