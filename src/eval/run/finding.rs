@@ -177,18 +177,35 @@ pub(super) fn quality_finding(
 /// Stable ids (docs/outputs.md, "Finding ids"): sha256 over rule, dataset, key, canonical
 /// evidence and the occurrence number in walk order; then the report order ("Report order").
 pub fn finish_ids(findings: &mut [Finding]) {
+    use rayon::prelude::*;
     findings.sort_by_key(|f| (f.file_order, f.location.line));
-    let mut seen: HashMap<String, u64> = HashMap::new();
-    for f in findings.iter_mut() {
-        let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
-        let basis = format!(
-            "{}\n{}\n{}\n{}",
-            f.rule, f.subject.dataset, f.subject.key, evidence
-        );
-        let n = seen.entry(basis.clone()).or_insert(0);
-        f.id = sha256_hex(format!("{basis}\n{n}").as_bytes())[..16].to_string();
-        *n += 1;
-    }
+    // What each id hashes but the occurrence number, in parallel; the numbers in walk order.
+    let bases: Vec<String> = findings
+        .par_iter()
+        .map(|f| {
+            let evidence = serde_json::to_string(&f.evidence).unwrap_or_default();
+            format!(
+                "{}\n{}\n{}\n{}",
+                f.rule, f.subject.dataset, f.subject.key, evidence
+            )
+        })
+        .collect();
+    let mut seen: HashMap<&str, u64> = HashMap::with_capacity(bases.len());
+    let occurrences: Vec<u64> = bases
+        .iter()
+        .map(|basis| {
+            let n = seen.entry(basis.as_str()).or_insert(0);
+            *n += 1;
+            *n - 1
+        })
+        .collect();
+    findings
+        .par_iter_mut()
+        .zip(bases.par_iter().zip(occurrences.par_iter()))
+        .for_each(|(f, (basis, n))| {
+            f.id = sha256_hex(format!("{basis}\n{n}").as_bytes())[..16].to_string();
+        });
+    drop(seen);
     let tiebreak = |f: &Finding| -> String {
         f.evidence
             .get("field")
@@ -200,24 +217,62 @@ pub fn finish_ids(findings: &mut [Finding]) {
             })
             .unwrap_or_default()
     };
-    findings.sort_by(|a, b| {
+    // The report order, each finding's tiebreak computed once.
+    let tiebreaks: Vec<String> = findings.par_iter().map(tiebreak).collect();
+    let mut order: Vec<usize> = (0..findings.len()).collect();
+    order.par_sort_by(|&a, &b| {
+        let (fa, fb) = (&findings[a], &findings[b]);
         (
-            a.severity,
-            &a.rule,
-            a.file_order,
-            a.location.line,
-            &a.subject.key,
-            tiebreak(a),
-            &a.id,
+            fa.severity,
+            &fa.rule,
+            fa.file_order,
+            fa.location.line,
+            &fa.subject.key,
+            &tiebreaks[a],
+            &fa.id,
         )
             .cmp(&(
-                b.severity,
-                &b.rule,
-                b.file_order,
-                b.location.line,
-                &b.subject.key,
-                tiebreak(b),
-                &b.id,
+                fb.severity,
+                &fb.rule,
+                fb.file_order,
+                fb.location.line,
+                &fb.subject.key,
+                &tiebreaks[b],
+                &fb.id,
             ))
     });
+    apply_order(findings, order);
+}
+
+/// Puts `items` in `order`: slot `i` gets the item at `order[i]` (a permutation of the
+/// indexes), following each cycle of the permutation with swaps.
+fn apply_order<T>(items: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    for start in 0..order.len() {
+        let mut at = start;
+        loop {
+            let from = std::mem::replace(&mut order[at], DONE);
+            if from == DONE || from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::apply_order;
+
+    #[test]
+    fn apply_order_moves_each_item_to_its_slot() {
+        let orders: [&[usize]; 5] = [&[], &[0], &[2, 0, 1], &[1, 0, 3, 2, 4], &[5, 4, 3, 2, 1, 0]];
+        for order in orders {
+            let mut items: Vec<usize> = (0..order.len()).map(|i| i * 10).collect();
+            apply_order(&mut items, order.to_vec());
+            let want: Vec<usize> = order.iter().map(|i| i * 10).collect();
+            assert_eq!(items, want, "{order:?}");
+        }
+    }
 }
