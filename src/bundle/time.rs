@@ -85,8 +85,8 @@ pub fn resolve_local(t: NaiveDateTime, tz: Tz) -> Value {
     match tz.from_local_datetime(&t) {
         LocalResult::Single(at) => rfc3339_year(at.with_timezone(&Utc))
             .unwrap_or_else(|| Value::Invalid(t.format("%Y-%m-%dT%H:%M:%S").to_string().into())),
-        LocalResult::Ambiguous(_, _) => Value::NoInstant(t, DstProblem::Ambiguous),
-        LocalResult::None => Value::NoInstant(t, DstProblem::Gap),
+        LocalResult::Ambiguous(_, _) => Value::no_instant(t, DstProblem::Ambiguous),
+        LocalResult::None => Value::no_instant(t, DstProblem::Gap),
     }
 }
 
@@ -278,12 +278,12 @@ mod tests {
         let gap = naive("2026-03-08T02:30:00");
         assert_eq!(
             resolve_local(gap, chicago),
-            Value::NoInstant(gap, DstProblem::Gap)
+            Value::no_instant(gap, DstProblem::Gap)
         );
         let overlap = naive("2026-11-01T01:30:00");
         assert_eq!(
             resolve_local(overlap, chicago),
-            Value::NoInstant(overlap, DstProblem::Ambiguous)
+            Value::no_instant(overlap, DstProblem::Ambiguous)
         );
         assert_eq!(
             resolve_local(naive("2026-01-05T14:03:22"), chicago),
@@ -301,12 +301,12 @@ mod tests {
         let gap = naive("2026-03-29T01:30:00");
         assert_eq!(
             resolve_local(gap, london),
-            Value::NoInstant(gap, DstProblem::Gap)
+            Value::no_instant(gap, DstProblem::Gap)
         );
         let overlap = naive("2026-10-25T01:30:00");
         assert_eq!(
             resolve_local(overlap, london),
-            Value::NoInstant(overlap, DstProblem::Ambiguous)
+            Value::no_instant(overlap, DstProblem::Ambiguous)
         );
         assert_eq!(
             resolve_local(naive("2026-01-05T14:03:22"), london),

@@ -78,7 +78,7 @@ mod tests {
         let v = r.apply(Dataset::Reactions, symptoms, Value::Str("hives".into()));
         assert_eq!(v, Value::Str(REDACTED.into()));
         let status = Dataset::Exams.field_index("status").unwrap_or(0);
-        let v = r.apply(Dataset::Exams, status, Value::Enum("completed"));
-        assert_eq!(v, Value::Enum("completed"));
+        let v = r.apply(Dataset::Exams, status, Value::Enum(&"completed"));
+        assert_eq!(v, Value::Enum(&"completed"));
     }
 }

@@ -42,7 +42,7 @@ pub struct ExamFacts {
     pub code_found: Option<bool>,
     /// The supervision level the exam's code requires (one of the policy's
     /// `SUPERVISION_LEVELS`), by the supervision levels in effect on its DOS.
-    pub level: Option<&'static str>,
+    pub level: Option<&'static &'static str>,
     /// The code row's global surgery indicator, as an index into [`World::global_days`].
     pub global_days: Option<u32>,
 }
@@ -112,7 +112,7 @@ impl PackData {
 pub struct World {
     pub bundle: Bundle,
     /// `Some("illustrative")` when codes come from a pack, `Some("bundle")` from the bundle.
-    pub codes_source: &'static str,
+    pub codes_source: &'static &'static str,
     keys: Vec<KeyIndex>,
     /// exam_id -> sessions whose `exam_id` is it.
     sessions_by_exam: HashMap<Box<str>, Vec<u32>>,
@@ -189,14 +189,14 @@ impl World {
                 },
             );
         let bundle_has_codes = !bundle.absent.contains(&Dataset::ProcedureCodes);
-        let (codes_source, code_rows): (&'static str, Vec<&Record>) = if bundle_has_codes {
+        let (codes_source, code_rows): (&'static &'static str, Vec<&Record>) = if bundle_has_codes {
             (
-                "bundle",
+                &"bundle",
                 bundle.table(Dataset::ProcedureCodes).iter().collect(),
             )
         } else {
             (
-                "illustrative",
+                &"illustrative",
                 pack_codes
                     .as_deref()
                     .map(|v| v.iter().collect())
@@ -542,7 +542,7 @@ impl World {
         let mut stats: HashMap<Box<str>, FacilityStats> = HashMap::default();
         let exams = self.bundle.table(Dataset::Exams);
         let contrast_class = |e: &Record| -> Option<&'static str> {
-            let completed = e.get(col::exam::STATUS) == &Value::Enum("completed");
+            let completed = e.get(col::exam::STATUS) == &Value::Enum(&"completed");
             let contrast = e.get(col::exam::CONTRAST).as_bool() == Some(true);
             match e.get(col::exam::CONTRAST_CLASS) {
                 Value::Enum(c) if completed && contrast => Some(*c),
@@ -683,8 +683,8 @@ pub fn seconds_between(a: DateTime<Utc>, b: DateTime<Utc>) -> f64 {
 
 /// A level of the policy vocabulary, as the `'static` name `required_level` shows (the loader
 /// admits no other).
-fn level_name(level: &str) -> Option<&'static str> {
-    SUPERVISION_LEVELS.iter().copied().find(|l| *l == level)
+fn level_name(level: &str) -> Option<&'static &'static str> {
+    SUPERVISION_LEVELS.iter().find(|l| **l == level)
 }
 
 fn exam_facts(

@@ -171,7 +171,7 @@ pub const METRIC_KINDS: [&str; 6] = [
 
 /// The levels of supervision 42 CFR 410.32(b)(3) defines, and `not_applicable` (indicator 09):
 /// the vocabulary `supervision_levels` maps indicators to, and `required_level` takes.
-pub const SUPERVISION_LEVELS: [&str; 4] = ["general", "direct", "personal", "not_applicable"];
+pub static SUPERVISION_LEVELS: [&str; 4] = ["general", "direct", "personal", "not_applicable"];
 
 /// What level of supervision a procedure code requires, by its supervision indicator.
 #[derive(Debug, Clone, PartialEq, Eq)]

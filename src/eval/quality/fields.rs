@@ -82,7 +82,7 @@ fn conditions(dataset: Dataset, record: &Record) -> (bool, bool) {
         return (false, false);
     }
     (
-        matches!(record.get(col::exam::STATUS), Value::Enum("completed")),
+        matches!(record.get(col::exam::STATUS), Value::Enum(s) if **s == "completed"),
         matches!(record.get(col::exam::CONTRAST), Value::Bool(true)),
     )
 }

@@ -86,13 +86,13 @@ fn invalid(text: &str) -> Value {
 
 fn no_instant(text: &str, problem: DstProblem) -> Value {
     let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S").unwrap();
-    Value::NoInstant(local, problem)
+    Value::no_instant(local, problem)
 }
 
 fn facility(id: &str) -> Vec<(&'static str, Value)> {
     vec![
         ("facility_id", s(id)),
-        ("setting", Value::Enum("office")),
+        ("setting", Value::Enum(&"office")),
         ("state", s("IL")),
     ]
 }
@@ -100,7 +100,7 @@ fn facility(id: &str) -> Vec<(&'static str, Value)> {
 fn practitioner(id: &str) -> Vec<(&'static str, Value)> {
     vec![
         ("practitioner_id", s(id)),
-        ("role", Value::Enum("radiologist")),
+        ("role", Value::Enum(&"radiologist")),
     ]
 }
 
@@ -110,7 +110,7 @@ fn exam(id: &str) -> Vec<(&'static str, Value)> {
         ("exam_id", s(id)),
         ("facility_id", s("F1")),
         ("cpt_code", s("74177")),
-        ("status", Value::Enum("completed")),
+        ("status", Value::Enum(&"completed")),
         ("scheduled_at", ts("2026-01-05T14:00:00Z")),
         ("started_at", ts("2026-01-05T14:10:00Z")),
         ("ended_at", ts("2026-01-05T14:40:00Z")),
@@ -234,7 +234,7 @@ fn dq001_conditional_fields_follow_status_and_contrast() {
     let mut b = base();
     let no_times = [("started_at", Value::Missing), ("ended_at", Value::Missing)];
     add(&mut b, Dataset::Exams, &with(exam("E1"), &no_times));
-    let cancelled = with(exam("E2"), &[("status", Value::Enum("cancelled"))]);
+    let cancelled = with(exam("E2"), &[("status", Value::Enum(&"cancelled"))]);
     add(&mut b, Dataset::Exams, &with(cancelled, &no_times));
     let bad_status = with(exam("E3"), &[("status", invalid("done"))]);
     add(&mut b, Dataset::Exams, &with(bad_status, &no_times));
@@ -353,7 +353,7 @@ fn dq002_counts_every_repeat_after_the_first() {
             ("facility_id", s("F1")),
             ("start", ts("2026-01-05T12:00:00Z")),
             ("end", ts("2026-01-05T20:00:00Z")),
-            ("mode", Value::Enum("virtual")),
+            ("mode", Value::Enum(&"virtual")),
         ];
         add(&mut b, Dataset::Coverage, &window);
     }
@@ -394,7 +394,7 @@ fn dq003_reports_dangling_references_but_not_star_coverage() {
             ("facility_id", s(facility)),
             ("start", ts("2026-01-05T12:00:00Z")),
             ("end", ts("2026-01-05T20:00:00Z")),
-            ("mode", Value::Enum("virtual")),
+            ("mode", Value::Enum(&"virtual")),
         ]
     };
     add(&mut b, Dataset::Coverage, &window("*"));
@@ -490,7 +490,7 @@ fn dq004_exam_times_out_of_order() {
             "2026-01-05T14:30:00Z",
             Some("2026-01-05T15:00:00Z"),
         ),
-        &[("status", Value::Enum("cancelled"))],
+        &[("status", Value::Enum(&"cancelled"))],
     );
     add_exam("cancelled", cancelled);
     let no_end = with(
@@ -703,7 +703,7 @@ fn dq006_flags_dates_of_service_on_both_sides_of_the_period() {
     let last_day = [("started_at", ts("2026-04-01T04:59:59Z"))];
     add(&mut b, Dataset::Exams, &with(exam("last_day"), &last_day));
     let cancelled_after = [
-        ("status", Value::Enum("cancelled")),
+        ("status", Value::Enum(&"cancelled")),
         ("scheduled_at", ts("2026-04-02T15:00:00Z")),
         ("started_at", Value::Missing),
         ("ended_at", Value::Missing),

@@ -217,10 +217,10 @@ pub(super) fn check_dst(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observatio
         for &column in &columns {
             match record.get(column) {
                 Value::Ts(_) => present = true,
-                value @ Value::NoInstant(_, problem) => {
+                value @ Value::NoInstant(at) => {
                     present = true;
                     let name = dataset.fields().get(column).map_or("?", |f| f.name);
-                    bad.push((name, value.display().unwrap_or_default(), *problem));
+                    bad.push((name, value.display().unwrap_or_default(), at.1));
                 }
                 _ => {}
             }

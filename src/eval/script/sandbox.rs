@@ -316,7 +316,7 @@ pub fn to_dynamic(v: &Value) -> Dynamic {
             Dynamic::UNIT
         }
         Value::Str(s) => Dynamic::from(ImmutableString::from(&**s)),
-        Value::Enum(s) => Dynamic::from(ImmutableString::from(*s)),
+        Value::Enum(s) => Dynamic::from(ImmutableString::from(**s)),
         Value::Int(i) => Dynamic::from(*i),
         Value::Float(x) => Dynamic::from(*x),
         Value::Bool(b) => Dynamic::from(*b),
