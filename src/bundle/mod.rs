@@ -58,6 +58,19 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of the values `row` holds (taken, leaving it empty), missing values at its end
+    /// left out: [`Record::get`] reads them as missing all the same, and exports often leave
+    /// their last columns (a cancellation's reason and time) empty.
+    pub fn new(file: u32, line: u32, row: &mut Vec<Value>) -> Record {
+        let kept = row
+            .iter()
+            .rposition(|v| !matches!(v, Value::Missing))
+            .map_or(0, |last| last + 1);
+        let values = row.drain(..kept).collect();
+        row.clear();
+        Record { file, line, values }
+    }
+
     pub fn get(&self, field: usize) -> &Value {
         self.values.get(field).unwrap_or(&Value::Missing)
     }
@@ -271,11 +284,7 @@ fn read_one(
     };
     file.bytes = bytes.len() as u64;
     file.sha256 = sha256_hex(&bytes);
-    let mut sink = TypingSink {
-        fields: found.dataset.fields(),
-        file: index,
-        records: Vec::new(),
-    };
+    let mut sink = TypingSink::new(found.dataset.fields(), index);
     // A gzip file may use what is left of the bundle's budget, at most its own limit. Cut by
     // what was left, it reports one byte past it, so the total passes the limit.
     let gzip_limit = limits.gzip_output(file.bytes).min(budget.left());
@@ -378,13 +387,13 @@ impl<'a> ZoneLookup<'a> {
 /// facility's unknown zone invalid).
 fn place_in_zone(dataset: Dataset, record: &mut Record, zones: &ZoneLookup<'_>) {
     let values = &mut record.values;
-    if dataset == Dataset::Facilities {
+    if dataset == Dataset::Facilities
+        && let Some(zone) = values.get_mut(col::facility::TIMEZONE)
+        && let Some(name) = zone.as_str()
+        && time::parse_zone(name).is_none()
+    {
         // An unknown zone is DQ-001 on the field; the bundle zone is used instead.
-        if let Some(name) = values[col::facility::TIMEZONE].as_str()
-            && time::parse_zone(name).is_none()
-        {
-            values[col::facility::TIMEZONE] = Value::Invalid(name.into());
-        }
+        *zone = Value::Invalid(name.into());
     }
     if values.iter().any(|v| matches!(v, Value::Local(_))) {
         let zone = zones.for_record(dataset, values);

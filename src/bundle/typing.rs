@@ -15,43 +15,57 @@ pub struct TypingSink<'f> {
     /// Index of the file in the bundle, stored on each record.
     pub file: u32,
     pub records: Vec<Record>,
+    /// The row being typed, reused from record to record.
+    pub scratch: Vec<Value>,
+}
+
+impl<'f> TypingSink<'f> {
+    pub fn new(fields: &'f [FieldDef], file: u32) -> TypingSink<'f> {
+        TypingSink {
+            fields,
+            file,
+            records: Vec::new(),
+            scratch: Vec::with_capacity(fields.len()),
+        }
+    }
+
+    /// Keeps the typed row of `scratch` as a record.
+    fn push(&mut self, line: u32) {
+        self.records
+            .push(Record::new(self.file, line, &mut self.scratch));
+    }
 }
 
 impl Sink for TypingSink<'_> {
     fn cells(&mut self, line: u32, cells: Vec<Option<RawValue>>) {
-        let values = self
-            .fields
-            .iter()
-            .zip(cells.iter().map(Some).chain(std::iter::repeat(None)))
-            .map(|(field, cell)| match cell.and_then(Option::as_ref) {
-                None => Value::Missing,
-                Some(raw) => type_value(raw, field.ty),
-            })
-            .collect();
-        self.records.push(Record {
-            file: self.file,
-            line,
-            values,
-        });
+        let fields = self.fields;
+        self.scratch.clear();
+        self.scratch.extend(
+            fields
+                .iter()
+                .zip(cells.iter().map(Some).chain(std::iter::repeat(None)))
+                .map(|(field, cell)| match cell.and_then(Option::as_ref) {
+                    None => Value::Missing,
+                    Some(raw) => type_value(raw, field.ty),
+                }),
+        );
+        self.push(line);
     }
 
     fn csv_row(&mut self, line: u32, row: &csv::ByteRecord, columns: &[Option<usize>]) -> bool {
-        let mut values = vec![Value::Missing; self.fields.len()];
+        self.scratch.clear();
+        self.scratch.resize(self.fields.len(), Value::Missing);
         for (cell, column) in row.iter().zip(columns) {
             let Ok(text) = std::str::from_utf8(cell) else {
                 return false;
             };
             if let (Some(idx), false) = (*column, text.is_empty())
-                && let (Some(slot), Some(field)) = (values.get_mut(idx), self.fields.get(idx))
+                && let (Some(slot), Some(field)) = (self.scratch.get_mut(idx), self.fields.get(idx))
             {
                 *slot = type_text(text, field.ty);
             }
         }
-        self.records.push(Record {
-            file: self.file,
-            line,
-            values: values.into_boxed_slice(),
-        });
+        self.push(line);
         true
     }
 }
@@ -212,6 +226,34 @@ mod tests {
 
     fn t(s: &str) -> RawValue {
         RawValue::Text(s.to_string())
+    }
+
+    #[test]
+    fn a_record_keeps_no_missing_values_at_its_end_and_reads_them_as_missing() {
+        use crate::bundle::schema::Dataset;
+        let fields = Dataset::Exams.fields();
+        let mut sink = TypingSink::new(fields, 3);
+        let columns: Vec<Option<usize>> = (0..fields.len()).map(Some).collect();
+        let mut row = csv::ByteRecord::new();
+        for i in 0..fields.len() {
+            row.push_field(if i < 2 { b"X1" } else { b"" });
+        }
+        assert!(sink.csv_row(7, &row, &columns));
+        sink.cells(8, vec![None, Some(t("F")), None]);
+        sink.cells(9, Vec::new());
+        assert_eq!(sink.records.len(), 3);
+        let (first, second, empty) = (&sink.records[0], &sink.records[1], &sink.records[2]);
+        assert_eq!((first.file, first.line, first.values.len()), (3, 7, 2));
+        assert_eq!(first.str(1), Some("X1"));
+        assert_eq!(second.values.len(), 2);
+        assert_eq!(second.get(0), &Value::Missing);
+        assert_eq!(second.str(1), Some("F"));
+        assert!(empty.values.is_empty());
+        for r in [first, second, empty] {
+            assert_eq!(r.get(fields.len() - 1), &Value::Missing);
+            assert_eq!(r.get(fields.len() + 5), &Value::Missing);
+        }
+        assert!(sink.scratch.is_empty());
     }
 
     fn n(s: &str) -> RawValue {

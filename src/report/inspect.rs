@@ -68,7 +68,8 @@ pub fn inspect(bundle: &Bundle) -> Inspection {
             let mut no_instant = BTreeMap::new();
             let mut missing_required = BTreeMap::new();
             for r in bundle.table(d) {
-                for (f, v) in fields.iter().zip(r.values.iter()) {
+                for (i, f) in fields.iter().enumerate() {
+                    let v = r.get(i);
                     match v {
                         Value::Invalid(_) => *unparseable.entry(f.name).or_insert(0) += 1,
                         Value::NoInstant(..) => *no_instant.entry(f.name).or_insert(0) += 1,
