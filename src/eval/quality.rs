@@ -18,6 +18,8 @@ use serde_json::{Map, Value as Json};
 
 use crate::bundle::schema::Dataset;
 use crate::bundle::{Bundle, Record, ZoneLookup};
+use crate::eval::world::World;
+use crate::policy::fields::Join;
 use crate::policy::model::builtin;
 
 /// One data-quality observation; the engine turns it into a finding of the export-integrity pack.
@@ -38,7 +40,7 @@ pub struct Observation {
 }
 
 /// Observations in walk order, and how many records (or files, for DQ-007) each rule looked at.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct QualityReport {
     pub observations: Vec<Observation>,
     /// `rule -> evaluated` (records the rule applied to, passed + failed).
@@ -47,7 +49,16 @@ pub struct QualityReport {
 
 /// Runs DQ-001..DQ-007 over a loaded bundle.
 pub fn data_quality(bundle: &Bundle) -> QualityReport {
-    let keys = Keys::new(bundle);
+    run(bundle, Keys::Own(Keys::index(bundle)))
+}
+
+/// [`data_quality`] over the bundle of a world, with the world's key indexes and links (built
+/// once for the rules) rather than its own: the same report.
+pub fn data_quality_of(world: &World) -> QualityReport {
+    run(&world.bundle, Keys::World(world))
+}
+
+fn run<'a>(bundle: &'a Bundle, keys: Keys<'a>) -> QualityReport {
     let zones = ZoneLookup::with_exams(bundle);
     let ctx = Ctx {
         bundle,
@@ -138,14 +149,16 @@ fn key_column(dataset: Dataset) -> Option<usize> {
     dataset.key_field().and_then(|k| dataset.field_index(k))
 }
 
-/// The first record (walk order) carrying each key, for the datasets whose keys must be unique.
-struct Keys<'a> {
-    first: Vec<HashMap<&'a str, usize>>,
+/// The first record (walk order) carrying each key, for the datasets whose keys must be unique:
+/// indexed here, or the world's.
+enum Keys<'a> {
+    Own(Vec<HashMap<&'a str, usize>>),
+    World(&'a World),
 }
 
 impl<'a> Keys<'a> {
-    fn new(bundle: &'a Bundle) -> Keys<'a> {
-        let first = Dataset::ALL
+    fn index(bundle: &'a Bundle) -> Vec<HashMap<&'a str, usize>> {
+        Dataset::ALL
             .par_iter()
             .map(|&dataset| {
                 let column = key_column(dataset).filter(|_| dataset.key_must_be_unique());
@@ -161,13 +174,40 @@ impl<'a> Keys<'a> {
                 }
                 map
             })
-            .collect();
-        Keys { first }
+            .collect()
     }
 
     /// Index of the first record of `dataset` whose key is `key`.
     fn first(&self, dataset: Dataset, key: &str) -> Option<usize> {
-        self.first.get(dataset.index())?.get(key).copied()
+        match self {
+            Keys::Own(first) => first.get(dataset.index())?.get(key).copied(),
+            Keys::World(world) => dataset
+                .key_must_be_unique()
+                .then(|| world.lookup(dataset, key))
+                .flatten()
+                .map(|i| i as usize),
+        }
+    }
+
+    /// Whether the record `index` of `dataset` names a record of `target` in `column`, which
+    /// holds `key`: through the world's link when there is one for the column.
+    fn names(
+        &self,
+        dataset: Dataset,
+        index: usize,
+        column: usize,
+        target: Dataset,
+        key: &str,
+    ) -> bool {
+        if let Keys::World(world) = self
+            && let Some((join, _)) = Join::available(dataset)
+                .iter()
+                .find(|(j, field)| *field == Some(column) && j.target() == target)
+            && let Ok(index) = u32::try_from(index)
+        {
+            return world.join(dataset, index, *join).is_some();
+        }
+        self.first(target, key).is_some()
     }
 }
 

@@ -219,14 +219,14 @@ pub struct Rule {
 }
 
 /// One scope condition on a field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Condition {
     pub name: String,
     pub field: FieldRef,
     pub test: ConditionTest,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ConditionTest {
     /// The value equals one of these (text compared exactly, enums by canonical name).
     OneOf(Vec<Literal>),

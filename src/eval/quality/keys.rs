@@ -128,7 +128,7 @@ pub(super) fn check_references(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Obs
                 continue;
             }
             evaluated = true;
-            if ctx.keys.first(target, value).is_none() {
+            if !ctx.keys.names(dataset, index, column, target, value) {
                 out.push(ctx.observe(
                     builtin::REFERENCES,
                     dataset,

@@ -794,3 +794,31 @@ fn large_tables_keep_record_order() {
     assert_eq!(records, expected);
     assert_eq!(report.evaluated[builtin::REFERENCES], 20_000);
 }
+
+/// The world's indexes and links give the report the bundle's own indexes give, on generated
+/// bundles with and without defects (repeated keys and references to no record among them).
+#[test]
+fn the_report_over_a_world_is_the_report_over_its_bundle() {
+    use crate::eval::world::{PackData, World};
+    use crate::generate::{GenOptions, generate};
+    for (seed, defect_rate) in [(1, 0.0), (2, 0.05), (3, 0.3)] {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = GenOptions {
+            exams: 1_500,
+            seed,
+            defect_rate,
+            ..GenOptions::default()
+        };
+        generate(&opts, dir.path()).unwrap();
+        let own = data_quality(&Bundle::load(dir.path()).unwrap());
+        let world = World::new(Bundle::load(dir.path()).unwrap(), PackData::default());
+        let of_world = data_quality_of(&world);
+        for rule in [builtin::REFERENCES, builtin::UNIQUE_KEYS] {
+            assert!(
+                defect_rate < 0.1 || own.observations.iter().any(|o| o.rule == rule),
+                "seed {seed}: the bundle should have {rule} observations"
+            );
+        }
+        assert_eq!(own, of_world, "seed {seed}");
+    }
+}

@@ -24,8 +24,72 @@ pub(super) fn out_of_scope(world: &World, rule: &Rule, idx: u32) -> bool {
         .any(|c| condition::holds_at(world, rule.dataset, idx, c) == Some(false))
 }
 
+/// The answers of one record to the scope conditions of the rules judged together: each
+/// distinct condition (rules share many, `status = "completed"` most of all) is decided once per
+/// record. Conditions are numbered by [`Prepared::when_ids`].
+pub(super) struct Answers {
+    /// Per condition: 0 not decided yet, 1 true, 2 false, 3 reads a missing value.
+    got: Vec<u8>,
+}
+
+impl Answers {
+    pub(super) fn new(conditions: usize) -> Answers {
+        Answers {
+            got: vec![0; conditions],
+        }
+    }
+
+    /// Forgets every answer: the next record is another record.
+    pub(super) fn next_record(&mut self) {
+        self.got.fill(0);
+    }
+
+    fn holds(&mut self, id: usize, decide: impl FnOnce() -> Option<bool>) -> Option<bool> {
+        let Some(slot) = self.got.get_mut(id) else {
+            return decide();
+        };
+        if *slot == 0 {
+            *slot = match decide() {
+                Some(true) => 1,
+                Some(false) => 2,
+                None => 3,
+            };
+        }
+        match *slot {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// Numbers the scope conditions of `rules` (each rule's `when`, in order), equal conditions
+/// alike: each rule's numbers, and how many distinct conditions there are.
+pub(super) fn number_conditions<'r>(
+    rules: impl Iterator<Item = &'r Rule>,
+) -> (Vec<Vec<usize>>, usize) {
+    let mut distinct: Vec<(Dataset, &Condition)> = Vec::new();
+    let ids = rules
+        .map(|rule| {
+            rule.when
+                .iter()
+                .map(|c| {
+                    let key = (rule.dataset, c);
+                    distinct.iter().position(|d| *d == key).unwrap_or_else(|| {
+                        distinct.push(key);
+                        distinct.len() - 1
+                    })
+                })
+                .collect()
+        })
+        .collect();
+    (ids, distinct.len())
+}
+
 /// How a rule's check runs, prepared once per rule and version.
 pub(super) struct Prepared {
+    /// The number of each `when` condition in the record's [`Answers`].
+    pub(super) when_ids: Vec<usize>,
     /// The version's parameters as scripts see them.
     params: Dynamic,
     /// An `expr` check compiled to native code, when it is in the subset (src/policy/native.rs);
@@ -49,6 +113,7 @@ impl Prepared {
             _ => None,
         };
         Prepared {
+            when_ids: (0..rule.when.len()).collect(),
             params: params.clone(),
             native,
             native_script,
@@ -65,8 +130,9 @@ pub(super) fn judge(
     prepared: &Prepared,
     idx: u32,
     counts: &mut Counts,
+    answers: &mut Answers,
 ) -> Result<Judgement, EvalError> {
-    if let Some(outside) = scope(world, rule, idx) {
+    if let Some(outside) = scope(world, rule, &prepared.when_ids, idx, answers) {
         return Ok(outside);
     }
     if prepared.native.is_some() || prepared.native_script.is_some() {
@@ -95,11 +161,18 @@ pub(super) fn judge(
 
 /// Out of scope when a `when` condition is false; not applicable when one reads a missing
 /// value or a `requires` field is missing; `None` when the check is to run.
-fn scope(world: &World, rule: &Rule, idx: u32) -> Option<Judgement> {
+fn scope(
+    world: &World,
+    rule: &Rule,
+    when_ids: &[usize],
+    idx: u32,
+    answers: &mut Answers,
+) -> Option<Judgement> {
     let d = rule.dataset;
     let mut unknown = None;
-    for c in &rule.when {
-        match condition::holds_at(world, d, idx, c) {
+    for (k, c) in rule.when.iter().enumerate() {
+        let id = when_ids.get(k).copied().unwrap_or(usize::MAX);
+        match answers.holds(id, || condition::holds_at(world, d, idx, c)) {
             Some(false) => return Some(Judgement::OutOfScope),
             None => {
                 unknown.get_or_insert_with(|| missing(world, &c.name, c.field));

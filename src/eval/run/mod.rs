@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::eval::metrics;
 use crate::eval::model::{Finding, RuleSummary};
-use crate::eval::quality::{QualityReport, data_quality};
+use crate::eval::quality::{QualityReport, data_quality_of};
 use crate::eval::world::World;
 use crate::policy::model::*;
 
@@ -23,7 +23,7 @@ pub use finding::finish_ids;
 use finding::{quality_finding, rule_finding};
 use judge::out_of_scope;
 pub use judge::value_json;
-use versions::{JudgedPack, judge_pack};
+use versions::{JudgedPack, judge_packs};
 
 /// Why a run stopped (exit 2).
 #[derive(Debug, Clone, thiserror::Error)]
@@ -138,20 +138,13 @@ pub fn evaluate(world: &Arc<World>, packs: &[Pack]) -> Result<Evaluation, EvalEr
     let ((quality, metrics), judged) = rayon::join(
         || {
             rayon::join(
-                || data_quality(&world.bundle),
+                || data_quality_of(world),
                 || metrics::compute_all(world, packs),
             )
         },
         || {
             crate::progress::add(&crate::progress::PACKS_FOUND, packs.len() as u64);
-            packs
-                .iter()
-                .map(|pack| {
-                    let judged = judge_pack(world, pack);
-                    crate::progress::add(&crate::progress::PACKS_JUDGED, 1);
-                    judged
-                })
-                .collect::<Result<Vec<_>, _>>()
+            judge_packs(world, packs)
         },
     );
     let judged = judged?;

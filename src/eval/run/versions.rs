@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rhai::Dynamic;
 
-use super::judge::{Prepared, judge};
+use super::judge::{Answers, Prepared, judge, number_conditions};
 use super::{Counts, EvalError, Tally};
 use crate::bundle::schema::Dataset;
 use crate::eval::script::sandbox;
@@ -21,140 +21,187 @@ pub(super) struct JudgedPack {
     pub(super) tallies: Vec<Vec<Tally>>,
 }
 
-/// Gives each record the pack version in effect on its date, then judges it by that
-/// version's rules (builtins aside).
-pub(super) fn judge_pack(world: &Arc<World>, pack: &Pack) -> Result<JudgedPack, EvalError> {
-    // Which version judges each record, per dataset the pack's rules read.
-    let datasets: Vec<Dataset> = {
-        let mut ds: Vec<Dataset> = pack
-            .versions
-            .iter()
-            .flat_map(|v| v.rules.iter().map(|r| r.dataset))
-            .collect();
-        ds.sort();
-        ds.dedup();
-        ds
-    };
-    // Per dataset: the records each version judges (by index of the version).
-    let mut assignment: HashMap<Dataset, Vec<Vec<u32>>> = HashMap::new();
-    let mut undated: HashMap<Dataset, Vec<u32>> = HashMap::new();
-    for &d in &datasets {
-        let n = world.bundle.table(d).len() as u32;
-        let mut by_version: Vec<Vec<u32>> = vec![Vec::new(); pack.versions.len()];
-        if pack.is_timeless() {
-            if let Some(all) = by_version.first_mut() {
-                *all = (0..n).collect();
-            }
-        } else {
-            let versions: Vec<Option<u32>> = (0..n)
-                .into_par_iter()
-                .with_min_len(1024)
-                .map(|i| {
-                    world.record_date(d, i).map(|date| {
-                        pack.versions
-                            .iter()
-                            .position(|v| v.covers(date))
-                            .map_or(u32::MAX, |v| u32::try_from(v).unwrap_or(u32::MAX))
-                    })
-                })
-                .collect();
-            let mut no_date = Vec::new();
-            for (i, v) in versions.into_iter().enumerate() {
-                match v {
-                    None => no_date.push(i as u32),
-                    Some(v) => {
-                        if let Some(list) = by_version.get_mut(v as usize) {
-                            list.push(i as u32);
-                        }
+/// Which version of a pack judges each record of a dataset: per record, the version's index,
+/// [`NO_VERSION`] when no version is in effect on its date, or [`UNDATED`] when it has no date.
+type Assignment = Vec<u32>;
+const NO_VERSION: u32 = u32::MAX;
+const UNDATED: u32 = u32::MAX - 1;
+
+/// Gives each record the version of each pack in effect on its date, then judges it by those
+/// versions' rules (builtins aside): one parallel pass per dataset for all packs together, so
+/// that a record is read once while at hand and the scope conditions the rules share (of every
+/// pack: `status = "completed"` above all) are decided once per record.
+pub(super) fn judge_packs(
+    world: &Arc<World>,
+    packs: &[Pack],
+) -> Result<Vec<JudgedPack>, EvalError> {
+    let mut judged: Vec<JudgedPack> = packs
+        .iter()
+        .map(|pack| JudgedPack {
+            undated: HashMap::new(),
+            tallies: pack
+                .versions
+                .iter()
+                .map(|v| v.rules.iter().map(|_| Tally::default()).collect())
+                .collect(),
+        })
+        .collect();
+    let params: Vec<Vec<Dynamic>> = packs
+        .iter()
+        .map(|p| p.versions.iter().map(|v| params_dynamic(v)).collect())
+        .collect();
+    let mut failed = None;
+    for dataset in Dataset::ALL {
+        // Every rule on the dataset: (pack, version, rule index, rule, how its check runs).
+        let mut rules: Vec<(usize, usize, usize, &Rule, Prepared)> = Vec::new();
+        for (pi, pack) in packs.iter().enumerate() {
+            for (vi, version) in pack.versions.iter().enumerate() {
+                for (ri, rule) in version.rules.iter().enumerate() {
+                    if rule.dataset == dataset && !matches!(rule.check, Check::Builtin(_)) {
+                        let prepared = Prepared::new(rule, version, &params[pi][vi]);
+                        rules.push((pi, vi, ri, rule, prepared));
                     }
                 }
             }
-            undated.insert(d, no_date);
         }
-        assignment.insert(d, by_version);
-    }
-    let mut tallies = Vec::with_capacity(pack.versions.len());
-    for (vi, version) in pack.versions.iter().enumerate() {
-        let params = params_dynamic(version);
-        tallies.push(judge_version(world, version, vi, &params, &assignment)?);
-    }
-    Ok(JudgedPack { undated, tallies })
-}
-
-/// Judges the records `version` is in effect for by each of its rules (builtins aside): one
-/// parallel pass per dataset that runs every rule of the dataset on a record while it is at
-/// hand, rather than one pass over the table per rule. One tally per rule, by rule index.
-fn judge_version(
-    world: &Arc<World>,
-    version: &PackVersion,
-    vi: usize,
-    params: &Dynamic,
-    assignment: &HashMap<Dataset, Vec<Vec<u32>>>,
-) -> Result<Vec<Tally>, EvalError> {
-    let mut tallies: Vec<Tally> = version.rules.iter().map(|_| Tally::default()).collect();
-    let mut failed = None;
-    for (&dataset, by_version) in assignment {
-        let rules: Vec<(usize, &Rule, Prepared)> = version
-            .rules
+        // Each pack with a rule on the dataset (builtins included): which of its versions
+        // judges each record, and the records without a date.
+        let assignments: Vec<Option<Assignment>> = packs
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.dataset == dataset && !matches!(r.check, Check::Builtin(_)))
-            .map(|(i, r)| (i, r, Prepared::new(r, version, params)))
+            .map(|pack| {
+                let reads = pack
+                    .versions
+                    .iter()
+                    .any(|v| v.rules.iter().any(|r| r.dataset == dataset));
+                reads.then(|| assign(world, pack, dataset))
+            })
             .collect();
+        for ((pack, assignment), j) in packs.iter().zip(&assignments).zip(judged.iter_mut()) {
+            if let Some(assignment) = assignment
+                && !pack.is_timeless()
+            {
+                let undated = (0..assignment.len() as u32)
+                    .filter(|&i| assignment.get(i as usize) == Some(&UNDATED))
+                    .collect();
+                j.undated.insert(dataset, undated);
+            }
+        }
         if rules.is_empty() {
             continue;
         }
-        let records = by_version.get(vi).map(Vec::as_slice).unwrap_or(&[]);
+        let (ids, conditions) = number_conditions(rules.iter().map(|r| r.3));
+        for (rule, ids) in rules.iter_mut().zip(ids) {
+            rule.4.when_ids = ids;
+        }
+        let n = world.bundle.table(dataset).len() as u32;
         let fresh = || -> Vec<Tally> { rules.iter().map(|_| Tally::default()).collect() };
         // Tallied in parallel, in record order: only failures keep anything per record.
-        let result = records
-            .par_iter()
+        let result = (0..n)
+            .into_par_iter()
             .with_min_len(256)
-            .try_fold(fresh, |mut ts, &i| {
-                for ((_, rule, prepared), t) in rules.iter().zip(ts.iter_mut()) {
-                    let judgement = judge(world, rule, version, prepared, i, &mut t.counts)?;
-                    t.add(i, judgement);
-                }
-                Ok(ts)
-            })
+            .try_fold(
+                || (fresh(), Answers::new(conditions)),
+                |(mut ts, mut answers), i| {
+                    answers.next_record();
+                    for ((pi, vi, _, rule, prepared), t) in rules.iter().zip(ts.iter_mut()) {
+                        let judged_by = assignments
+                            .get(*pi)
+                            .and_then(Option::as_ref)
+                            .and_then(|a| a.get(i as usize));
+                        if judged_by != Some(&(*vi as u32)) {
+                            continue;
+                        }
+                        let version = &packs[*pi].versions[*vi];
+                        let judgement = judge(
+                            world,
+                            rule,
+                            version,
+                            prepared,
+                            i,
+                            &mut t.counts,
+                            &mut answers,
+                        )?;
+                        t.add(i, judgement);
+                    }
+                    Ok((ts, answers))
+                },
+            )
+            .map(|folded| folded.map(|(ts, _)| ts))
             .try_reduce(fresh, |a, b| {
                 Ok(a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect())
             });
         match result {
             Ok(ts) => {
-                for ((ri, ..), t) in rules.iter().zip(ts) {
-                    if let Some(slot) = tallies.get_mut(*ri) {
+                for ((pi, vi, ri, ..), t) in rules.iter().zip(ts) {
+                    if let Some(slot) = judged
+                        .get_mut(*pi)
+                        .and_then(|j| j.tallies.get_mut(*vi))
+                        .and_then(|v| v.get_mut(*ri))
+                    {
                         *slot = t;
                     }
                 }
             }
-            Err(e) => failed = Some(e),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         }
     }
+    crate::progress::add(&crate::progress::PACKS_JUDGED, packs.len() as u64);
     match failed {
-        None => Ok(tallies),
-        // The same error on every run: the first rule (in file order) that fails, at its first
-        // failing record in walk order.
-        Some(e) => Err(version
-            .rules
-            .iter()
-            .filter(|r| !matches!(r.check, Check::Builtin(_)))
-            .find_map(|rule| {
-                let records = assignment
-                    .get(&rule.dataset)
-                    .and_then(|v| v.get(vi))
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                first_error(
-                    world,
-                    rule,
-                    version,
-                    &Prepared::new(rule, version, params),
-                    records,
-                )
-            })
-            .unwrap_or(e)),
+        None => Ok(judged),
+        Some(e) => Err(first_failure(world, packs, &params).unwrap_or(e)),
     }
+}
+
+/// The version of `pack` that judges each record of `dataset`.
+fn assign(world: &World, pack: &Pack, dataset: Dataset) -> Assignment {
+    let n = world.bundle.table(dataset).len() as u32;
+    if pack.is_timeless() {
+        return vec![0; n as usize];
+    }
+    (0..n)
+        .into_par_iter()
+        .with_min_len(1024)
+        .map(|i| match world.record_date(dataset, i) {
+            None => UNDATED,
+            Some(date) => pack
+                .versions
+                .iter()
+                .position(|v| v.covers(date))
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(NO_VERSION),
+        })
+        .collect()
+}
+
+/// After a parallel run failed, the error every run gives: of the first pack, version and rule
+/// (in file order) that fails, at its first failing record in walk order, as if the packs had
+/// been judged one after another.
+fn first_failure(world: &Arc<World>, packs: &[Pack], params: &[Vec<Dynamic>]) -> Option<EvalError> {
+    let mut assignments: HashMap<(usize, Dataset), Assignment> = HashMap::new();
+    for (pi, pack) in packs.iter().enumerate() {
+        for (vi, version) in pack.versions.iter().enumerate() {
+            for rule in version
+                .rules
+                .iter()
+                .filter(|r| !matches!(r.check, Check::Builtin(_)))
+            {
+                let assignment = assignments
+                    .entry((pi, rule.dataset))
+                    .or_insert_with(|| assign(world, pack, rule.dataset));
+                let records: Vec<u32> = (0..assignment.len() as u32)
+                    .filter(|&i| assignment[i as usize] == vi as u32)
+                    .collect();
+                let prepared = Prepared::new(rule, version, &params[pi][vi]);
+                if let Some(e) = first_error(world, rule, version, &prepared, &records) {
+                    return Some(e);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// After a parallel run failed, the error of the first failing record in walk order, so the
@@ -166,9 +213,20 @@ fn first_error(
     prepared: &Prepared,
     records: &[u32],
 ) -> Option<EvalError> {
-    records
-        .iter()
-        .find_map(|&i| judge(world, rule, version, prepared, i, &mut Counts::default()).err())
+    let mut answers = Answers::new(rule.when.len());
+    records.iter().find_map(|&i| {
+        answers.next_record();
+        judge(
+            world,
+            rule,
+            version,
+            prepared,
+            i,
+            &mut Counts::default(),
+            &mut answers,
+        )
+        .err()
+    })
 }
 
 fn params_dynamic(version: &PackVersion) -> Dynamic {
