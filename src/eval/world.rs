@@ -263,6 +263,15 @@ impl World {
         self.bundle.table(dataset).get(idx as usize)
     }
 
+    /// Every record of `dataset` whose key an earlier record (walk order) already carries, with
+    /// that first record, in record order.
+    pub fn repeated_keys(&self, dataset: Dataset) -> &[(u32, u32)] {
+        self.keys
+            .get(dataset.index())
+            .map(|k| k.repeats.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// The first record of `dataset` whose key is `key`.
     pub fn lookup(&self, dataset: Dataset, key: &str) -> Option<u32> {
         let records = self.bundle.table(dataset);
@@ -637,6 +646,9 @@ const NO_LINK: u32 = u32::MAX;
 struct KeyIndex {
     field: usize,
     table: hashbrown::HashTable<u32>,
+    /// Every record whose key an earlier record already carries, with that first record, in
+    /// record order.
+    repeats: Vec<(u32, u32)>,
 }
 
 fn hash_key(key: &str) -> u64 {
@@ -650,9 +662,11 @@ impl KeyIndex {
             return KeyIndex {
                 field: usize::MAX,
                 table: hashbrown::HashTable::new(),
+                repeats: Vec::new(),
             };
         };
         let mut table = hashbrown::HashTable::with_capacity(records.len());
+        let mut repeats = Vec::new();
         let key_of = |i: u32| records.get(i as usize).and_then(|r| r.str(field));
         for (i, r) in records.iter().enumerate() {
             let Some(key) = r.str(field) else { continue };
@@ -661,11 +675,20 @@ impl KeyIndex {
                 |&j| key_of(j) == Some(key),
                 |&j| hash_key(key_of(j).unwrap_or_default()),
             );
-            if let hashbrown::hash_table::Entry::Vacant(v) = entry {
-                v.insert(i as u32);
+            match entry {
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(i as u32);
+                }
+                hashbrown::hash_table::Entry::Occupied(first) => {
+                    repeats.push((i as u32, *first.get()));
+                }
             }
         }
-        KeyIndex { field, table }
+        KeyIndex {
+            field,
+            table,
+            repeats,
+        }
     }
 
     fn get(&self, records: &[Record], key: &str) -> Option<u32> {

@@ -325,3 +325,82 @@ fn a_rule_or_metric_that_takes_no_record_is_a_run_warning() {
     );
     assert!(html.contains("metric zero.old_exams has no value"));
 }
+
+/// A pack whose script rule throws on the exams `throws_on` selects (a Rhai condition on `r`).
+fn throwing_pack(dir: &std::path::Path, id: &str, rule: &str, throws_on: &str) -> String {
+    let pack = dir.join(id);
+    std::fs::create_dir_all(&pack).unwrap();
+    std::fs::write(
+        pack.join("1.0.0.toml"),
+        format!(
+            r#"format_version = 1
+
+[pack]
+id = "{id}"
+version = "1.0.0"
+title = "A pack whose script fails"
+
+[[rule]]
+id = "{rule}"
+title = "A script that throws"
+severity = "high"
+dataset = "exams"
+when = {{ status = "completed" }}
+check = {{ kind = "script", file = "throws.rhai" }}
+message = "exam {{exam_id}}"
+citation = "none"
+remediation = "none"
+"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        pack.join("throws.rhai"),
+        format!("fn check(r, params) {{ if {throws_on} {{ throw \"{rule} broke\"; }} true }}\n"),
+    )
+    .unwrap();
+    pack.to_string_lossy().into_owned()
+}
+
+/// All packs are judged in one pass, in parallel; when several scripts fail, the error is the
+/// one judging the packs one after another would meet first: the first pack's, at its first
+/// failing record in walk order, though the second pack fails on an earlier record. The same
+/// on any number of threads.
+#[test]
+fn the_error_of_two_failing_packs_is_the_first_packs_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = throwing_pack(
+        dir.path(),
+        "first-pack",
+        "FIRST-001",
+        r#"r.exam_id.ends_with("7")"#,
+    );
+    let second = throwing_pack(dir.path(), "second-pack", "SECOND-001", "true");
+    let mut seen = Vec::new();
+    for threads in ["1", "2", "4"] {
+        let out = crate::common::vigil()
+            .env("RAYON_NUM_THREADS", threads)
+            .args([
+                "check",
+                &bundle("demo"),
+                "--policies",
+                &first,
+                "--policies",
+                &second,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            stderr.contains("rule `FIRST-001`"),
+            "{threads} threads: {stderr}"
+        );
+        assert!(
+            stderr.contains("FIRST-001 broke"),
+            "{threads} threads: {stderr}"
+        );
+        seen.push(stderr);
+    }
+    assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
+}

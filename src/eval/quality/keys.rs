@@ -2,7 +2,10 @@
 
 use serde_json::Value as Json;
 
-use super::{Ctx, Observation, evidence, key_column, scan};
+use rayon::prelude::*;
+
+use super::{Ctx, Keys, Observation, evidence, key_column, scan};
+use crate::bundle::Record;
 use crate::bundle::schema::{Dataset, col};
 use crate::policy::model::builtin;
 
@@ -77,6 +80,23 @@ pub(super) fn check_repeats(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observ
         return (0, Vec::new());
     }
     let table = ctx.table(dataset);
+    if let Keys::World(world) = ctx.keys {
+        // The world's key index met the repeats as it was built.
+        let evaluated = table
+            .par_iter()
+            .with_min_len(4096)
+            .filter(|r| r.str(column).is_some())
+            .count() as u64;
+        let found = world
+            .repeated_keys(dataset)
+            .iter()
+            .filter_map(|&(index, first)| {
+                let (record, first) = (table.get(index as usize)?, table.get(first as usize)?);
+                Some(repeat(ctx, dataset, field, index as usize, record, first))
+            })
+            .collect();
+        return (evaluated, found);
+    }
     scan(table, |index, record, out| {
         let Some(key) = record.str(column) else {
             return false;
@@ -85,21 +105,33 @@ pub(super) fn check_repeats(ctx: &Ctx<'_>, dataset: Dataset) -> (u64, Vec<Observ
         if first != index
             && let Some(first) = table.get(first)
         {
-            let at = ctx.location(first);
-            out.push(ctx.observe(
-                builtin::UNIQUE_KEYS,
-                dataset,
-                index,
-                record,
-                format_args!(": key `{field}` repeats; first seen at `{at}`"),
-                evidence([
-                    ("field", Json::from(field)),
-                    ("first", Json::from(at.as_str())),
-                ]),
-            ));
+            out.push(repeat(ctx, dataset, field, index, record, first));
         }
         true
     })
+}
+
+/// DQ-002's observation of record `index`, whose key `first` carried first.
+fn repeat(
+    ctx: &Ctx<'_>,
+    dataset: Dataset,
+    field: &str,
+    index: usize,
+    record: &Record,
+    first: &Record,
+) -> Observation {
+    let at = ctx.location(first);
+    ctx.observe(
+        builtin::UNIQUE_KEYS,
+        dataset,
+        index,
+        record,
+        format_args!(": key `{field}` repeats; first seen at `{at}`"),
+        evidence([
+            ("field", Json::from(field)),
+            ("first", Json::from(at.as_str())),
+        ]),
+    )
 }
 
 /// DQ-003: one observation per record and reference field whose value names no record.

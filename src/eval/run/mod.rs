@@ -238,6 +238,16 @@ fn run_warnings(
     out
 }
 
+/// A finding to make: of a data quality observation, or of a rule's failure on a record.
+enum Pending<'a> {
+    Quality(
+        &'a PackVersion,
+        &'a Rule,
+        &'a crate::eval::quality::Observation,
+    ),
+    Rule(&'a PackVersion, &'a Rule, u32, Evidence, Said),
+}
+
 /// Merges what one pack's passes tallied into its findings and rule summaries (in rule id
 /// order), data quality findings included.
 fn summarize_pack(
@@ -254,6 +264,8 @@ fn summarize_pack(
     } = judged;
     let mut pack_summaries: BTreeMap<String, RuleSummary> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
+    // The findings to make, in order; made in parallel below (messages are rendered per finding).
+    let mut pending: Vec<Pending<'_>> = Vec::new();
     for (vi, version) in pack.versions.iter().enumerate() {
         let mut tallies = version_tallies
             .get_mut(vi)
@@ -278,7 +290,7 @@ fn summarize_pack(
                     .filter(|o| o.rule == name.as_str())
                 {
                     summary.failed += 1;
-                    findings.push(quality_finding(world, pack, version, rule, obs));
+                    pending.push(Pending::Quality(version, rule, obs));
                 }
                 continue;
             }
@@ -292,11 +304,25 @@ fn summarize_pack(
             }
             summary.failed += tally.fails.len() as u64;
             for (idx, evidence, said) in tally.fails {
-                findings.push(rule_finding(
-                    world, pack, version, rule, idx, evidence, said,
-                ));
+                pending.push(Pending::Rule(version, rule, idx, evidence, said));
             }
         }
+    }
+    {
+        use rayon::prelude::*;
+        let made: Vec<Finding> = pending
+            .into_par_iter()
+            .with_min_len(64)
+            .map(|p| match p {
+                Pending::Quality(version, rule, obs) => {
+                    quality_finding(world, pack, version, rule, obs)
+                }
+                Pending::Rule(version, rule, idx, evidence, said) => {
+                    rule_finding(world, pack, version, rule, idx, evidence, said)
+                }
+            })
+            .collect();
+        findings.extend(made);
     }
     // Records with no date cannot be given a version: not applicable to each rule whose
     // scope (as the newest version writes it) does not already leave them out.
