@@ -58,16 +58,15 @@ pub struct Record {
 }
 
 impl Record {
-    /// A record of the values `row` holds (taken, leaving it empty), missing values at its end
-    /// left out: [`Record::get`] reads them as missing all the same, and exports often leave
-    /// their last columns (a cancellation's reason and time) empty.
-    pub fn new(file: u32, line: u32, row: &mut Vec<Value>) -> Record {
+    /// A record of the values `row` holds (taken: `row` is left all missing), missing values at
+    /// its end left out: [`Record::get`] reads them as missing all the same, and exports often
+    /// leave their last columns (a cancellation's reason and time) empty.
+    pub fn new(file: u32, line: u32, row: &mut [Value]) -> Record {
         let kept = row
             .iter()
             .rposition(|v| !matches!(v, Value::Missing))
             .map_or(0, |last| last + 1);
-        let values = row.drain(..kept).collect();
-        row.clear();
+        let values = row.iter_mut().take(kept).map(std::mem::take).collect();
         Record { file, line, values }
     }
 

@@ -15,7 +15,8 @@ pub struct TypingSink<'f> {
     /// Index of the file in the bundle, stored on each record.
     pub file: u32,
     pub records: Vec<Record>,
-    /// The row being typed, reused from record to record.
+    /// The row being typed, one value per field, reused from record to record: all missing
+    /// between records.
     pub scratch: Vec<Value>,
 }
 
@@ -25,11 +26,11 @@ impl<'f> TypingSink<'f> {
             fields,
             file,
             records: Vec::new(),
-            scratch: Vec::with_capacity(fields.len()),
+            scratch: vec![Value::Missing; fields.len()],
         }
     }
 
-    /// Keeps the typed row of `scratch` as a record.
+    /// Keeps the typed row of `scratch` as a record (leaving `scratch` all missing).
     fn push(&mut self, line: u32) {
         self.records
             .push(Record::new(self.file, line, &mut self.scratch));
@@ -38,25 +39,19 @@ impl<'f> TypingSink<'f> {
 
 impl Sink for TypingSink<'_> {
     fn cells(&mut self, line: u32, cells: Vec<Option<RawValue>>) {
-        let fields = self.fields;
-        self.scratch.clear();
-        self.scratch.extend(
-            fields
-                .iter()
-                .zip(cells.iter().map(Some).chain(std::iter::repeat(None)))
-                .map(|(field, cell)| match cell.and_then(Option::as_ref) {
-                    None => Value::Missing,
-                    Some(raw) => type_value(raw, field.ty),
-                }),
-        );
+        for ((slot, field), cell) in self.scratch.iter_mut().zip(self.fields).zip(&cells) {
+            if let Some(raw) = cell {
+                *slot = type_value(raw, field.ty);
+            }
+        }
         self.push(line);
     }
 
     fn csv_row(&mut self, line: u32, row: &csv::ByteRecord, columns: &[Option<usize>]) -> bool {
-        self.scratch.clear();
-        self.scratch.resize(self.fields.len(), Value::Missing);
         for (cell, column) in row.iter().zip(columns) {
             let Ok(text) = std::str::from_utf8(cell) else {
+                // Not a record: the row typed so far is dropped.
+                self.scratch.fill(Value::Missing);
                 return false;
             };
             if let (Some(idx), false) = (*column, text.is_empty())
@@ -239,6 +234,11 @@ mod tests {
             row.push_field(if i < 2 { b"X1" } else { b"" });
         }
         assert!(sink.csv_row(7, &row, &columns));
+        // A row that is no record (bad UTF-8 after a good cell) leaves nothing behind.
+        let mut bad = csv::ByteRecord::new();
+        bad.push_field(b"LEFT-BEHIND");
+        bad.push_field(b"\xff");
+        assert!(!sink.csv_row(8, &bad, &columns));
         sink.cells(8, vec![None, Some(t("F")), None]);
         sink.cells(9, Vec::new());
         assert_eq!(sink.records.len(), 3);
@@ -253,7 +253,7 @@ mod tests {
             assert_eq!(r.get(fields.len() - 1), &Value::Missing);
             assert_eq!(r.get(fields.len() + 5), &Value::Missing);
         }
-        assert!(sink.scratch.is_empty());
+        assert!(sink.scratch.iter().all(|v| *v == Value::Missing));
     }
 
     fn n(s: &str) -> RawValue {

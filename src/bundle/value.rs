@@ -247,6 +247,13 @@ pub enum Value {
     List(Items),
 }
 
+/// Missing: what an empty cell is.
+impl Default for Value {
+    fn default() -> Value {
+        Value::Missing
+    }
+}
+
 impl Value {
     /// A naive local time in a DST gap or overlap.
     pub fn no_instant(t: NaiveDateTime, problem: DstProblem) -> Value {
