@@ -85,8 +85,8 @@ fn main() {
         let map: Map = Dataset::Exams
             .fields()
             .iter()
-            .zip(r.values.iter())
-            .map(|(f, v)| (f.name.into(), sandbox::to_dynamic(v)))
+            .enumerate()
+            .map(|(i, f)| (f.name.into(), sandbox::to_dynamic(r.get(i))))
             .collect();
         let mut scope = Scope::new();
         scope.push_constant("r", map);

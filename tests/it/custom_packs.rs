@@ -328,6 +328,16 @@ fn a_rule_or_metric_that_takes_no_record_is_a_run_warning() {
 
 /// A pack whose script rule throws on the exams `throws_on` selects (a Rhai condition on `r`).
 fn throwing_pack(dir: &std::path::Path, id: &str, rule: &str, throws_on: &str) -> String {
+    script_pack(
+        dir,
+        id,
+        rule,
+        &format!("fn check(r, params) {{ if {throws_on} {{ throw \"{rule} broke\"; }} true }}\n"),
+    )
+}
+
+/// A pack of one script rule on completed exams.
+fn script_pack(dir: &std::path::Path, id: &str, rule: &str, script: &str) -> String {
     let pack = dir.join(id);
     std::fs::create_dir_all(&pack).unwrap();
     std::fs::write(
@@ -354,11 +364,7 @@ remediation = "none"
         ),
     )
     .unwrap();
-    std::fs::write(
-        pack.join("throws.rhai"),
-        format!("fn check(r, params) {{ if {throws_on} {{ throw \"{rule} broke\"; }} true }}\n"),
-    )
-    .unwrap();
+    std::fs::write(pack.join("throws.rhai"), script).unwrap();
     pack.to_string_lossy().into_owned()
 }
 
@@ -403,4 +409,73 @@ fn the_error_of_two_failing_packs_is_the_first_packs_at_any_thread_count() {
         seen.push(stderr);
     }
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
+}
+
+/// The run's budget of script operations counts as judging the packs one after another would:
+/// a first pack that stays within it, then a second pack's script error on the last exam, is
+/// that error (not the budget's, which a parallel pass that also replays the first pack would
+/// reach); and a first pack's error comes before a later pack's heavy scripts spend the budget.
+/// The same on any number of threads.
+#[test]
+fn a_script_error_before_the_budget_is_spent_is_the_error_on_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let heavy = |id: &str, n: u32| {
+        script_pack(
+            dir.path(),
+            id,
+            &format!("{}-001", id.to_uppercase()),
+            // A loop the native fast path cannot answer: every evaluation is Rhai's.
+            &format!("fn check(r, params) {{ let s = 0; for i in 0..{n} {{ s += i; }} s >= 0 }}\n"),
+        )
+    };
+    let cases = [
+        (
+            vec![
+                heavy("heavy", 600),
+                throwing_pack(
+                    dir.path(),
+                    "late",
+                    "LATE-001",
+                    r#"r.exam_id == "EX0000600""#,
+                ),
+            ],
+            // The heavy pack alone takes about 0.9M operations.
+            "1200000",
+            "rule `LATE-001`",
+        ),
+        (
+            vec![
+                script_pack(
+                    dir.path(),
+                    "early",
+                    "EARLY-001",
+                    "fn check(r, params) { let s = 0; for i in 0..5 { s += i; } \
+                     if r.exam_id == \"EX0000250\" { throw \"EARLY-001 broke\"; } s >= 0 }\n",
+                ),
+                heavy("heavier", 2000),
+            ],
+            "2000000",
+            "rule `EARLY-001`",
+        ),
+    ];
+    for (packs, budget, want) in cases {
+        let mut seen = Vec::new();
+        for threads in ["1", "2", "4"] {
+            let mut args = vec!["check".to_string(), bundle("demo")];
+            for p in &packs {
+                args.extend(["--policies".to_string(), p.clone()]);
+            }
+            args.extend(["--max-script-operations".to_string(), budget.to_string()]);
+            let out = crate::common::vigil()
+                .env("RAYON_NUM_THREADS", threads)
+                .args(&args)
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(2));
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(stderr.contains(want), "{threads} threads: {stderr}");
+            seen.push(stderr);
+        }
+        assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
+    }
 }

@@ -121,8 +121,17 @@ impl Prepared {
     }
 }
 
+/// Whose account the Rhai operations of an evaluation go to: the run's (shared by every
+/// thread), or a replay's own, which walks packs, versions, rules and records in order after a
+/// run failed to find the error judging them one after another meets first.
+pub(super) enum Spent {
+    World,
+    Replay(u64),
+}
+
 /// Judges one record by one rule: scope, required fields, check, then the rule's evidence
 /// fields added to each finding.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn judge(
     world: &Arc<World>,
     rule: &Rule,
@@ -131,6 +140,7 @@ pub(super) fn judge(
     idx: u32,
     counts: &mut Counts,
     answers: &mut Answers,
+    spent: &mut Spent,
 ) -> Result<Judgement, EvalError> {
     if let Some(outside) = scope(world, rule, &prepared.when_ids, idx, answers) {
         return Ok(outside);
@@ -140,7 +150,7 @@ pub(super) fn judge(
     }
     let judgement = match &rule.check {
         Check::Expr { .. } | Check::Script { .. } => {
-            scripted(world, rule, version, prepared, idx, counts)?
+            scripted(world, rule, version, prepared, idx, counts, spent)?
         }
         Check::Builtin(_) => Judgement::OutOfScope,
         check => declarative(world, rule.dataset, idx, check),
@@ -305,6 +315,7 @@ fn scripted(
     prepared: &Prepared,
     idx: u32,
     counts: &mut Counts,
+    spent: &mut Spent,
 ) -> Result<Judgement, EvalError> {
     let (d, params) = (rule.dataset, &prepared.params);
     let evidence = Evidence::new();
@@ -341,7 +352,14 @@ fn scripted(
             };
             // A failed evaluation keeps its own, located error even when it also crossed the
             // budget.
-            if !world.charge_script(operations) && result.is_ok() {
+            let within = match spent {
+                Spent::World => world.charge_script(operations),
+                Spent::Replay(total) => {
+                    *total = total.saturating_add(operations);
+                    *total <= world.script_budget()
+                }
+            };
+            if !within && result.is_ok() {
                 return Err(EvalError::Budget {
                     budget: world.script_budget(),
                 });

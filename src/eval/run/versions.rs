@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 use rhai::Dynamic;
 
-use super::judge::{Answers, Prepared, judge, number_conditions};
+use super::judge::{Answers, Prepared, Spent, judge, number_conditions};
 use super::{Counts, EvalError, Tally};
 use crate::bundle::schema::Dataset;
 use crate::eval::script::sandbox;
@@ -120,6 +120,7 @@ pub(super) fn judge_packs(
                             i,
                             &mut t.counts,
                             &mut answers,
+                            &mut Spent::World,
                         )?;
                         t.add(i, judgement);
                     }
@@ -176,10 +177,13 @@ fn assign(world: &World, pack: &Pack, dataset: Dataset) -> Assignment {
         .collect()
 }
 
-/// After a parallel run failed, the error every run gives: of the first pack, version and rule
-/// (in file order) that fails, at its first failing record in walk order, as if the packs had
-/// been judged one after another.
+/// After a parallel run failed, the error every run gives, on any number of threads: the one
+/// judging the packs one after another meets first. Packs, versions and rules (in file order)
+/// judge their records in walk order, their Rhai operations counted on the replay's own account
+/// (the run's is spent): the first failing evaluation's error, or the budget's when the
+/// operations so far pass it first.
 fn first_failure(world: &Arc<World>, packs: &[Pack], params: &[Vec<Dynamic>]) -> Option<EvalError> {
+    let mut spent = Spent::Replay(0);
     let mut assignments: HashMap<(usize, Dataset), Assignment> = HashMap::new();
     for (pi, pack) in packs.iter().enumerate() {
         for (vi, version) in pack.versions.iter().enumerate() {
@@ -195,7 +199,8 @@ fn first_failure(world: &Arc<World>, packs: &[Pack], params: &[Vec<Dynamic>]) ->
                     .filter(|&i| assignment[i as usize] == vi as u32)
                     .collect();
                 let prepared = Prepared::new(rule, version, &params[pi][vi]);
-                if let Some(e) = first_error(world, rule, version, &prepared, &records) {
+                if let Some(e) = first_error(world, rule, version, &prepared, &records, &mut spent)
+                {
                     return Some(e);
                 }
             }
@@ -212,6 +217,7 @@ fn first_error(
     version: &PackVersion,
     prepared: &Prepared,
     records: &[u32],
+    spent: &mut Spent,
 ) -> Option<EvalError> {
     let mut answers = Answers::new(rule.when.len());
     records.iter().find_map(|&i| {
@@ -224,6 +230,7 @@ fn first_error(
             i,
             &mut Counts::default(),
             &mut answers,
+            spent,
         )
         .err()
     })
