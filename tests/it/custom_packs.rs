@@ -382,33 +382,35 @@ fn the_error_of_two_failing_packs_is_the_first_packs_at_any_thread_count() {
         r#"r.exam_id.ends_with("7")"#,
     );
     let second = throwing_pack(dir.path(), "second-pack", "SECOND-001", "true");
-    let mut seen = Vec::new();
-    for threads in ["1", "2", "4"] {
-        let out = crate::common::vigil()
-            .env("RAYON_NUM_THREADS", threads)
-            .args([
-                "check",
-                &bundle("demo"),
-                "--policies",
-                &first,
-                "--policies",
-                &second,
-            ])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            stderr.contains("rule `FIRST-001`"),
-            "{threads} threads: {stderr}"
-        );
-        assert!(
-            stderr.contains("FIRST-001 broke"),
-            "{threads} threads: {stderr}"
-        );
-        seen.push(stderr);
-    }
+    let stderr = stderr_on_any_thread_count(&[
+        "check",
+        &bundle("demo"),
+        "--policies",
+        &first,
+        "--policies",
+        &second,
+    ]);
+    assert!(stderr.contains("rule `FIRST-001`"), "{stderr}");
+    assert!(stderr.contains("FIRST-001 broke"), "{stderr}");
+}
+
+/// What `vigil` (expected to exit 2) prints on stderr, the same on 1, 2 and 4 threads.
+fn stderr_on_any_thread_count(args: &[&str]) -> String {
+    let seen: Vec<String> = ["1", "2", "4"]
+        .iter()
+        .map(|threads| {
+            let out = crate::common::vigil()
+                .env("RAYON_NUM_THREADS", threads)
+                .args(args)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert_eq!(out.status.code(), Some(2), "{threads} threads: {stderr}");
+            stderr
+        })
+        .collect();
     assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
+    seen.into_iter().next().unwrap_or_default()
 }
 
 /// The run's budget of script operations counts as judging the packs one after another would:
@@ -459,23 +461,13 @@ fn a_script_error_before_the_budget_is_spent_is_the_error_on_any_thread_count() 
         ),
     ];
     for (packs, budget, want) in cases {
-        let mut seen = Vec::new();
-        for threads in ["1", "2", "4"] {
-            let mut args = vec!["check".to_string(), bundle("demo")];
-            for p in &packs {
-                args.extend(["--policies".to_string(), p.clone()]);
-            }
-            args.extend(["--max-script-operations".to_string(), budget.to_string()]);
-            let out = crate::common::vigil()
-                .env("RAYON_NUM_THREADS", threads)
-                .args(&args)
-                .output()
-                .unwrap();
-            assert_eq!(out.status.code(), Some(2));
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(stderr.contains(want), "{threads} threads: {stderr}");
-            seen.push(stderr);
+        let mut args = vec!["check".to_string(), bundle("demo")];
+        for p in &packs {
+            args.extend(["--policies".to_string(), p.clone()]);
         }
-        assert!(seen.windows(2).all(|w| w[0] == w[1]), "{seen:#?}");
+        args.extend(["--max-script-operations".to_string(), budget.to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let stderr = stderr_on_any_thread_count(&args);
+        assert!(stderr.contains(want), "{stderr}");
     }
 }

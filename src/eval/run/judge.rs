@@ -63,20 +63,20 @@ impl Answers {
     }
 }
 
-/// Numbers the scope conditions of `rules` (each rule's `when`, in order), equal conditions
-/// alike: each rule's numbers, and how many distinct conditions there are.
+/// Numbers the scope conditions of `rules`, all rules of one dataset (each rule's `when`, in
+/// order), equal conditions alike: each rule's numbers, and how many distinct conditions there
+/// are.
 pub(super) fn number_conditions<'r>(
     rules: impl Iterator<Item = &'r Rule>,
 ) -> (Vec<Vec<usize>>, usize) {
-    let mut distinct: Vec<(Dataset, &Condition)> = Vec::new();
+    let mut distinct: Vec<&Condition> = Vec::new();
     let ids = rules
         .map(|rule| {
             rule.when
                 .iter()
                 .map(|c| {
-                    let key = (rule.dataset, c);
-                    distinct.iter().position(|d| *d == key).unwrap_or_else(|| {
-                        distinct.push(key);
+                    distinct.iter().position(|d| *d == c).unwrap_or_else(|| {
+                        distinct.push(c);
                         distinct.len() - 1
                     })
                 })
